@@ -1,0 +1,49 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { CameraEntry } from '../lib/camera/camera-list';
+import { captureStep, CaptureStepResult } from '../lib/camera/capture-step';
+import { CaptureOptions } from '../lib/camera/capture-options';
+import { DedupeState } from '../lib/camera/dedupe-state';
+import { CatalogError, fetchCameraCatalog } from '../lib/camera/fetch-camera-catalog';
+import { StorageOpener } from '../lib/storage/open-storage';
+
+export interface CaptureActivityDeps {
+  openStorage: StorageOpener;
+  /** The worker's VISIONFLOW_STORAGE, used when a capture names no destination. */
+  defaultStorage: string;
+}
+
+export interface CaptureTickInput {
+  options: CaptureOptions;
+  tickMs: number;
+  state: DedupeState | null;
+}
+
+export function createCaptureActivities(deps: CaptureActivityDeps) {
+  return {
+    /** One tick: fetch, validate, dedupe, store. HTTP and image faults are outcomes, not failures. */
+    async captureCameraTick(input: CaptureTickInput): Promise<CaptureStepResult> {
+      const ctx = Context.current();
+      const storage = deps.openStorage(input.options.destination || deps.defaultStorage);
+      const beat = setInterval(() => ctx.heartbeat(), 1000);
+      try {
+        return await captureStep(
+          { options: input.options, tickMs: input.tickMs, state: input.state, mayHaveStored: ctx.info.attempt > 1 },
+          { storage, signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat() },
+        );
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Reads a camera catalog URL (Grand Lyon format or our own list). */
+    async loadCameraCatalog(url: string): Promise<{ cameras: CameraEntry[]; problems: string[] }> {
+      const ctx = Context.current();
+      try {
+        return await fetchCameraCatalog(url, ctx.cancellationSignal);
+      } catch (err) {
+        if (err instanceof CatalogError && !err.retryable) throw ApplicationFailure.nonRetryable(err.message, 'BadCameraCatalog');
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,258 @@
+/**
+ * The programmatic API of visionflow (the CLI is a thin layer over it):
+ *
+ *   const vf = await Visionflow.connect();
+ *   await vf.startCapture({ cameraId: 'CWL9018', url: 'https://…/CWL9018.JPG', everyMs: 20_000 });
+ *   console.log(await vf.captureStatus('CWL9018'));
+ *   await vf.stopCapture('CWL9018');
+ */
+import {
+  Client,
+  Connection,
+  ScheduleDescription,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import { Config, loadConfig, normalizeStorageUrl } from '../config';
+import type { CameraEntry } from '../lib/camera/camera-list';
+import { CaptureInput, normalizeCaptureOptions } from '../lib/camera/capture-options';
+import { connectClient } from '../temporal/connect';
+import { IO_QUEUE } from '../task-queues';
+import type { CaptureCameraInput } from '../workflows/capture-camera';
+import type { CaptureCamerasInput, CaptureCamerasStatus } from '../workflows/capture-cameras';
+import type { CaptureOnceResult } from '../workflows/capture-camera-once';
+import {
+  CaptureStatus,
+  pauseSignal,
+  resumeSignal,
+  setIntervalSignal,
+  statusQuery,
+  stopSignal,
+} from '../workflows/capture-signals';
+import { captureScheduleId, captureWorkflowId } from '../workflows/workflow-ids';
+import { SystemStatus, systemStatus } from './system-status';
+
+export type { CaptureStatus } from '../workflows/capture-signals';
+export type { CaptureInput } from '../lib/camera/capture-options';
+export type { CameraEntry } from '../lib/camera/camera-list';
+export type { SystemStatus } from './system-status';
+export { loadConfig } from '../config';
+
+export interface StartedRun {
+  workflowId: string;
+  runId: string;
+}
+
+export interface CaptureScheduleInput extends CaptureInput {
+  /** Cron expressions, e.g. "* 6-21 * * *" for every minute from 06:00 to 21:59. */
+  cron?: string[];
+  /** Or a fixed interval in milliseconds. */
+  everyMs?: number;
+  timezone?: string;
+  paused?: boolean;
+}
+
+export interface ScheduledCaptureStatus {
+  scheduleId: string;
+  paused: boolean;
+  nextRuns: string[];
+  recentRuns: { scheduledAt: string; workflowId: string }[];
+  spec: { cron: string[]; everyMs: number | null; timezone: string | null };
+}
+
+export class Visionflow {
+  private constructor(
+    readonly config: Config,
+    readonly connection: Connection,
+    readonly client: Client,
+  ) {}
+
+  static async connect(config: Config = loadConfig()): Promise<Visionflow> {
+    const connection = await connectClient(config);
+    return new Visionflow(config, connection, new Client({ connection, namespace: config.temporal.namespace }));
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /** Validates and fills a capture's options; the destination defaults to VISIONFLOW_STORAGE. */
+  captureOptions(input: CaptureInput): CaptureInput {
+    const destination = normalizeStorageUrl(input.destination || this.config.storage);
+    normalizeCaptureOptions({ ...input, destination });
+    return { ...input, destination };
+  }
+
+  /** Starts capturing one camera until stopped; the workflow id is `capture-<cameraId>`. */
+  async startCapture(input: CaptureCameraInput): Promise<StartedRun> {
+    const args = { ...input, ...this.captureOptions(input) };
+    const handle = await this.client.workflow.start('captureCamera', {
+      taskQueue: IO_QUEUE,
+      workflowId: captureWorkflowId(input.cameraId),
+      args: [args],
+    });
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  /** Starts one capture per camera, from inline entries or a catalog URL. */
+  async startCaptures(input: CaptureCamerasInput & { batchId?: string }): Promise<StartedRun> {
+    const options = input.options ?? {};
+    const destination = normalizeStorageUrl(options.destination || this.config.storage);
+    const cameras: CameraEntry[] | undefined = input.cameras;
+    const workflowId = input.batchId ?? `capture-batch-${Date.now().toString(36)}`;
+    const handle = await this.client.workflow.start('captureCameras', {
+      taskQueue: IO_QUEUE,
+      workflowId,
+      args: [{ ...input, cameras, options: { ...options, destination } }],
+    });
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  private captureHandle(cameraId: string) {
+    return this.client.workflow.getHandle(captureWorkflowId(cameraId));
+  }
+
+  /** Live status of a running capture, or of its last run when it has ended. */
+  async captureStatus(cameraId: string): Promise<CaptureStatus> {
+    const handle = this.captureHandle(cameraId);
+    const description = await handle.describe();
+    if (description.status.name === 'RUNNING') return handle.query(statusQuery);
+    if (description.status.name === 'COMPLETED') return (await handle.result()) as CaptureStatus;
+    return handle.query(statusQuery).catch(() => {
+      throw new Error(`capture ${cameraId} ended with status ${description.status.name}`);
+    });
+  }
+
+  async batchStatus(workflowId: string): Promise<CaptureCamerasStatus> {
+    return this.client.workflow.getHandle(workflowId).query<CaptureCamerasStatus>('status');
+  }
+
+  async pauseCapture(cameraId: string): Promise<void> {
+    await this.captureHandle(cameraId).signal(pauseSignal);
+  }
+
+  async resumeCapture(cameraId: string): Promise<void> {
+    await this.captureHandle(cameraId).signal(resumeSignal);
+  }
+
+  async setCaptureInterval(cameraId: string, everyMs: number): Promise<void> {
+    await this.captureHandle(cameraId).signal(setIntervalSignal, everyMs);
+  }
+
+  /** Asks the capture to finish its current tick and stop; resolves with its final status. */
+  async stopCapture(cameraId: string): Promise<CaptureStatus> {
+    const handle = this.captureHandle(cameraId);
+    await handle.signal(stopSignal);
+    return (await handle.result()) as CaptureStatus;
+  }
+
+  async stopBatch(workflowId: string): Promise<CaptureCamerasStatus> {
+    const handle = this.client.workflow.getHandle(workflowId);
+    await handle.signal(stopSignal);
+    return (await handle.result()) as CaptureCamerasStatus;
+  }
+
+  /** Running captures, newest first. */
+  async listCaptures(): Promise<{ cameraId: string; workflowId: string; startTime: string }[]> {
+    const out: { cameraId: string; workflowId: string; startTime: string }[] = [];
+    for await (const wf of this.client.workflow.list({ query: "WorkflowType = 'captureCamera' AND ExecutionStatus = 'Running'" })) {
+      out.push({ cameraId: wf.workflowId.replace(/^capture-/, ''), workflowId: wf.workflowId, startTime: wf.startTime.toISOString() });
+    }
+    return out;
+  }
+
+  /**
+   * A Temporal Schedule whose runs capture once each (captureCameraOnce) and share
+   * dedupe state through storage. Overlapping runs are skipped.
+   */
+  async scheduleCapture(input: CaptureScheduleInput): Promise<{ scheduleId: string }> {
+    const { cron, everyMs, timezone, paused, ...capture } = input;
+    if ((!cron || cron.length === 0) && !everyMs) throw new Error('capture schedule: give --cron or --every');
+    const options = this.captureOptions(capture);
+    const scheduleId = captureScheduleId(input.cameraId);
+    await this.client.schedule.create({
+      scheduleId,
+      spec: {
+        cronExpressions: cron,
+        intervals: everyMs ? [{ every: everyMs }] : undefined,
+        timezone,
+      },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'captureCameraOnce',
+        workflowId: `capture-once-${input.cameraId}`,
+        taskQueue: IO_QUEUE,
+        args: [options],
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1m' },
+      state: { paused: paused ?? false, note: `visionflow capture of ${input.cameraId}` },
+    });
+    return { scheduleId };
+  }
+
+  async captureScheduleStatus(cameraId: string): Promise<ScheduledCaptureStatus> {
+    const handle = this.client.schedule.getHandle(captureScheduleId(cameraId));
+    const d: ScheduleDescription = await handle.describe();
+    return {
+      scheduleId: d.scheduleId,
+      paused: d.state.paused,
+      nextRuns: d.info.nextActionTimes.map((t) => t.toISOString()),
+      recentRuns: d.info.recentActions.map((a) => ({
+        scheduledAt: a.scheduledAt.toISOString(),
+        workflowId: a.action.type === 'startWorkflow' ? a.action.workflow.workflowId : '',
+      })),
+      spec: {
+        cron: (d.spec.calendars ?? []).length > 0 ? (d.spec as { cronExpressions?: string[] }).cronExpressions ?? [] : [],
+        everyMs: d.spec.intervals?.[0] ? Number(d.spec.intervals[0].every) : null,
+        timezone: d.spec.timezone ?? null,
+      },
+    };
+  }
+
+  /** Result of the most recent scheduled run. */
+  async lastScheduledCapture(cameraId: string): Promise<CaptureOnceResult | null> {
+    const status = await this.captureScheduleStatus(cameraId);
+    const last = status.recentRuns.at(-1);
+    if (!last) return null;
+    return (await this.client.workflow.getHandle(last.workflowId).result()) as CaptureOnceResult;
+  }
+
+  async triggerCaptureSchedule(cameraId: string): Promise<void> {
+    await this.client.schedule.getHandle(captureScheduleId(cameraId)).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+  }
+
+  async pauseCaptureSchedule(cameraId: string, paused: boolean): Promise<void> {
+    const handle = this.client.schedule.getHandle(captureScheduleId(cameraId));
+    if (paused) await handle.pause('paused by visionflow');
+    else await handle.unpause('resumed by visionflow');
+  }
+
+  async deleteCaptureSchedule(cameraId: string): Promise<void> {
+    await this.client.schedule.getHandle(captureScheduleId(cameraId)).delete();
+  }
+
+  async hasCaptureSchedule(cameraId: string): Promise<boolean> {
+    try {
+      await this.client.schedule.getHandle(captureScheduleId(cameraId)).describe();
+      return true;
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  async hasCapture(cameraId: string): Promise<boolean> {
+    try {
+      await this.captureHandle(cameraId).describe();
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  systemStatus(): Promise<SystemStatus> {
+    return systemStatus(this.config, this.connection);
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Environment (and `.env`) -> one validated Config. Every setting visionflow reads is
+ * declared in SETTINGS so `.env.example`, the README table and the docker-compose
+ * check all come from one list.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { TASK_QUEUES, TaskQueue } from './task-queues';
+
+export interface Setting {
+  name: string;
+  description: string;
+  /** Default shown to users; undefined means "unset unless you set it". */
+  default?: string;
+  secret?: boolean;
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { name: 'VISIONFLOW_HOME', default: './.visionflow', description: 'State folder: embedded Temporal SQLite file, default local storage.' },
+  { name: 'VISIONFLOW_STORAGE', default: 'file://<VISIONFLOW_HOME>/data', description: 'Default storage URL for pipeline output (file:///abs/dir or s3://bucket/prefix).' },
+  { name: 'TEMPORAL_ADDRESS', description: 'host:port of a Temporal server. Unset: `npm start` runs an embedded dev server.' },
+  { name: 'TEMPORAL_NAMESPACE', default: 'default', description: 'Temporal namespace.' },
+  { name: 'TEMPORAL_API_KEY', secret: true, description: 'API key for Temporal Cloud (enables TLS).' },
+  { name: 'TEMPORAL_TLS', default: 'false', description: 'Use TLS to reach TEMPORAL_ADDRESS.' },
+  { name: 'TEMPORAL_CLI_PATH', description: 'Path of the `temporal` CLI used for the embedded dev server.' },
+  { name: 'TEMPORAL_DEV_PORT', default: '7233', description: 'gRPC port of the embedded dev server.' },
+  { name: 'TEMPORAL_UI_PORT', default: '8233', description: 'Web UI port of the embedded dev server.' },
+  { name: 'VISIONFLOW_WORKER_QUEUES', default: TASK_QUEUES.join(','), description: 'Task queues this worker process polls.' },
+  { name: 'VISIONFLOW_IO_CONCURRENCY', default: '50', description: 'Max concurrent activities on the visionflow (I/O) queue per worker.' },
+  { name: 'VISIONFLOW_CPU_CONCURRENCY', default: '<number of cores>', description: 'Max concurrent activities on the visionflow-cpu queue per worker.' },
+  { name: 'VISIONFLOW_WORKFLOW_BUNDLE', description: 'Path of a prebuilt workflow bundle (skips bundling at worker start).' },
+  { name: 'VISIONFLOW_LOG_LEVEL', default: 'INFO', description: 'Worker log level: TRACE, DEBUG, INFO, WARN or ERROR.' },
+  { name: 'S3_ENDPOINT', description: 'S3-compatible endpoint URL (MinIO: http://host:9000). Unset: AWS S3.' },
+  { name: 'S3_FORCE_PATH_STYLE', default: 'false', description: 'Path-style bucket addressing (true for MinIO).' },
+  { name: 'AWS_REGION', default: 'us-east-1', description: 'AWS region for S3.' },
+  { name: 'AWS_ACCESS_KEY_ID', secret: true, description: 'S3 access key (or any source of the AWS default credential chain).' },
+  { name: 'AWS_SECRET_ACCESS_KEY', secret: true, description: 'S3 secret key.' },
+  { name: 'AWS_SESSION_TOKEN', secret: true, description: 'Optional session token for temporary credentials.' },
+  { name: 'AWS_PROFILE', description: 'Named profile from ~/.aws (alternative to keys).' },
+];
+
+export const SETTING_NAMES = new Set(SETTINGS.map((s) => s.name));
+
+export interface S3Settings {
+  endpoint?: string;
+  forcePathStyle: boolean;
+  region: string;
+}
+
+export interface Config {
+  home: string;
+  storage: string;
+  temporal: {
+    /** Undefined: use the embedded dev server. */
+    address?: string;
+    namespace: string;
+    apiKey?: string;
+    tls: boolean;
+    cliPath?: string;
+    devPort: number;
+    uiPort: number;
+  };
+  worker: {
+    queues: TaskQueue[];
+    ioConcurrency: number;
+    cpuConcurrency: number;
+    workflowBundle?: string;
+    logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  };
+  s3: S3Settings;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  /** `.env` file to read; values already in the environment win. Default: ./.env */
+  dotenvPath?: string;
+  cwd?: string;
+}
+
+/** Reads `.env` (if present) under the given environment and validates everything. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const dotenvPath = options.dotenvPath ?? path.join(cwd, '.env');
+  const fromFile = fs.existsSync(dotenvPath) ? parseDotenv(fs.readFileSync(dotenvPath)) : {};
+  const merged: NodeJS.ProcessEnv = { ...fromFile, ...env };
+  return parseConfig(merged, cwd);
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}: expected an integer from ${min} to ${max}, got '${raw}'`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    problems.push(`${name}: expected true or false, got '${raw}'`);
+    return fallback;
+  };
+
+  const home = path.resolve(cwd, get('VISIONFLOW_HOME') ?? '.visionflow');
+
+  let storage = get('VISIONFLOW_STORAGE') ?? `file://${path.join(home, 'data')}`;
+  try {
+    storage = normalizeStorageUrl(storage, cwd);
+  } catch (err) {
+    problems.push(`VISIONFLOW_STORAGE: ${(err as Error).message}`);
+  }
+
+  const address = get('TEMPORAL_ADDRESS');
+  if (address !== undefined && !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(address)) {
+    problems.push(`TEMPORAL_ADDRESS: expected host:port, got '${address}'`);
+  }
+  const namespace = get('TEMPORAL_NAMESPACE') ?? 'default';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(namespace)) {
+    problems.push(`TEMPORAL_NAMESPACE: not a valid namespace name: '${namespace}'`);
+  }
+
+  const queuesRaw = get('VISIONFLOW_WORKER_QUEUES') ?? TASK_QUEUES.join(',');
+  const queues = queuesRaw.split(',').map((q) => q.trim()).filter(Boolean);
+  const unknown = queues.filter((q) => !(TASK_QUEUES as readonly string[]).includes(q));
+  if (unknown.length > 0 || queues.length === 0) {
+    problems.push(`VISIONFLOW_WORKER_QUEUES: expected a comma-separated subset of ${TASK_QUEUES.join(', ')}, got '${queuesRaw}'`);
+  }
+
+  const logLevel = (get('VISIONFLOW_LOG_LEVEL') ?? 'INFO').toUpperCase();
+  if (!['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) {
+    problems.push(`VISIONFLOW_LOG_LEVEL: expected TRACE, DEBUG, INFO, WARN or ERROR, got '${logLevel}'`);
+  }
+
+  const endpoint = get('S3_ENDPOINT');
+  if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) {
+    problems.push(`S3_ENDPOINT: expected an http(s) URL such as http://127.0.0.1:9000, got '${endpoint}'`);
+  }
+
+  const bundle = get('VISIONFLOW_WORKFLOW_BUNDLE');
+  if (bundle !== undefined && !fs.existsSync(bundle)) {
+    problems.push(`VISIONFLOW_WORKFLOW_BUNDLE: no file at '${bundle}'`);
+  }
+
+  const config: Config = {
+    home,
+    storage,
+    temporal: {
+      address,
+      namespace,
+      apiKey: get('TEMPORAL_API_KEY'),
+      tls: bool('TEMPORAL_TLS', false),
+      cliPath: get('TEMPORAL_CLI_PATH'),
+      devPort: int('TEMPORAL_DEV_PORT', 7233, 1, 65535),
+      uiPort: int('TEMPORAL_UI_PORT', 8233, 1, 65535),
+    },
+    worker: {
+      queues: queues.filter((q): q is TaskQueue => (TASK_QUEUES as readonly string[]).includes(q)),
+      ioConcurrency: int('VISIONFLOW_IO_CONCURRENCY', 50, 1, 10000),
+      cpuConcurrency: int('VISIONFLOW_CPU_CONCURRENCY', Math.max(1, os.availableParallelism()), 1, 1024),
+      workflowBundle: bundle,
+      logLevel: logLevel as Config['worker']['logLevel'],
+    },
+    s3: {
+      endpoint,
+      forcePathStyle: bool('S3_FORCE_PATH_STYLE', false),
+      region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION') ?? 'us-east-1',
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** The Temporal address clients and workers use: the configured one or the embedded dev server. */
+export function temporalAddress(config: Config): string {
+  return config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
+}
+
+/**
+ * Accepts `file:///abs`, `s3://bucket/prefix` or a plain path (made absolute against
+ * `cwd`) and returns a canonical storage URL without a trailing slash.
+ */
+export function normalizeStorageUrl(input: string, cwd = process.cwd()): string {
+  const value = input.trim();
+  if (value.startsWith('s3://')) {
+    const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/.exec(value);
+    if (!m) throw new Error(`'${input}' is not a valid s3://bucket/prefix URL (bucket names are 3-63 lowercase letters, digits, dots or dashes)`);
+    const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
+    if (prefix.split('/').some((seg) => seg === '..' || seg === '.')) {
+      throw new Error(`'${input}' has '.' or '..' in its prefix`);
+    }
+    return prefix ? `s3://${m[1]}/${prefix}` : `s3://${m[1]}`;
+  }
+  if (value.startsWith('file://')) {
+    let p: string;
+    try {
+      p = new URL(value).pathname;
+    } catch {
+      throw new Error(`'${input}' is not a valid file:// URL`);
+    }
+    if (!value.startsWith('file:///')) throw new Error(`'${input}' must be an absolute file:///path URL`);
+    return `file://${decodeURIComponent(p).replace(/\/+$/, '') || '/'}`;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw new Error(`'${input}' has an unsupported scheme; use file:///abs/dir or s3://bucket/prefix`);
+  }
+  if (value === '') throw new Error('storage location is empty');
+  return `file://${path.resolve(cwd, value).replace(/\/+$/, '') || '/'}`;
+}

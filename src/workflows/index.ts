@@ -1,0 +1,4 @@
+/** Every workflow the visionflow worker registers. */
+export { captureCamera } from './capture-camera';
+export { captureCameraOnce } from './capture-camera-once';
+export { captureCameras } from './capture-cameras';

@@ -1,0 +1,50 @@
+/**
+ * Starts what every integration test shares: one Temporal dev server (one namespace
+ * per test file), one workflow bundle and one MinIO. Addresses go to test files
+ * through VF_TEST_* environment variables.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startDevServer } from '../../src/temporal/dev-server';
+import { freePort } from './free-port';
+import { startMinio } from './minio';
+import { TEST_NAMESPACES } from './namespaces';
+
+export default async function globalSetup(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-test-'));
+  const port = await freePort();
+  const [server, bundle, minio] = await Promise.all([
+    startDevServer({ dbFile: path.join(dir, 'temporal.db'), port, namespaces: [...TEST_NAMESPACES], build: true, log: (l) => console.log(l) }),
+    bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'), logger: quietLogger }),
+    startMinio(),
+  ]);
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  fs.writeFileSync(bundlePath, bundle.code);
+  process.env.VF_TEST_DIR = dir;
+  process.env.VF_TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.VF_TEST_WORKFLOW_BUNDLE = bundlePath;
+  if ('missing' in minio) {
+    if (process.env.CI) throw new Error(`CI needs MinIO for the S3 tests: ${minio.missing}`);
+    console.warn(`\n\n*** S3 TESTS WILL BE SKIPPED: ${minio.missing} ***\n\n`);
+  } else {
+    process.env.VF_TEST_S3_ENDPOINT = minio.endpoint;
+    process.env.VF_TEST_S3_BUCKET = minio.bucket;
+    process.env.VF_TEST_S3_ACCESS_KEY = minio.accessKey;
+    process.env.VF_TEST_S3_SECRET_KEY = minio.secretKey;
+  }
+  (globalThis as Record<string, unknown>).__vfTeardown = async () => {
+    await Promise.all([server.stop(), 'stop' in minio ? minio.stop() : undefined]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};

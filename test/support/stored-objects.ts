@@ -1,0 +1,36 @@
+/**
+ * Reads what a capture stored, straight from the folder or from S3 with the AWS SDK,
+ * so assertions do not go through the code under test.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+
+export async function readStored(destination: string, prefix: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  if (destination.startsWith('file://')) {
+    const root = destination.slice('file://'.length);
+    const dir = path.join(root, prefix);
+    if (!fs.existsSync(dir)) return out;
+    for (const name of fs.readdirSync(dir).sort()) {
+      out.set(`${prefix}/${name}`, fs.readFileSync(path.join(dir, name)));
+    }
+    return out;
+  }
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(destination)!;
+  const [bucket, base] = [m[1], m[2]];
+  const s3 = new S3Client({
+    endpoint: process.env.VF_TEST_S3_ENDPOINT,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: process.env.VF_TEST_S3_ACCESS_KEY!, secretAccessKey: process.env.VF_TEST_S3_SECRET_KEY! },
+  });
+  const full = base ? `${base}/${prefix}/` : `${prefix}/`;
+  const list = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: full }));
+  for (const obj of list.Contents ?? []) {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: obj.Key! }));
+    out.set(`${prefix}/${obj.Key!.slice(full.length)}`, Buffer.from(await res.Body!.transformToByteArray()));
+  }
+  s3.destroy();
+  return out;
+}
