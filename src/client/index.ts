@@ -57,7 +57,7 @@ export interface ScheduledCaptureStatus {
   scheduleId: string;
   paused: boolean;
   nextRuns: string[];
-  recentRuns: { scheduledAt: string; workflowId: string }[];
+  recentRuns: { scheduledAt: string; workflowId: string; runId: string }[];
   spec: { cron: string[]; everyMs: number | null; timezone: string | null };
 }
 
@@ -200,7 +200,8 @@ export class Visionflow {
       nextRuns: d.info.nextActionTimes.map((t) => t.toISOString()),
       recentRuns: d.info.recentActions.map((a) => ({
         scheduledAt: a.scheduledAt.toISOString(),
-        workflowId: a.action.type === 'startWorkflow' ? a.action.workflow.workflowId : '',
+        workflowId: a.action.workflow.workflowId,
+        runId: a.action.workflow.firstExecutionRunId,
       })),
       spec: {
         cron: (d.spec.calendars ?? []).length > 0 ? (d.spec as { cronExpressions?: string[] }).cronExpressions ?? [] : [],
@@ -215,7 +216,7 @@ export class Visionflow {
     const status = await this.captureScheduleStatus(cameraId);
     const last = status.recentRuns.at(-1);
     if (!last) return null;
-    return (await this.client.workflow.getHandle(last.workflowId).result()) as CaptureOnceResult;
+    return (await this.client.workflow.getHandle(last.workflowId, last.runId).result()) as CaptureOnceResult;
   }
 
   async triggerCaptureSchedule(cameraId: string): Promise<void> {

@@ -99,13 +99,17 @@ export async function captureStep(input: CaptureStepInput, deps: CaptureStepDeps
     return { tick: { outcome: 'duplicate', reason: 'similar', distance, hash: image.hash }, state: seen, fetchedAt };
   }
 
-  const key = imageKey(options.cameraId, tickMs, EXTENSIONS[image.format]);
+  // Two runs of one camera in the same second (a manual schedule trigger next to a
+  // scheduled run) must not overwrite each other: take the next free second.
+  let storedTickMs = tickMs;
+  while (await storage.exists(imageKey(options.cameraId, storedTickMs, EXTENSIONS[image.format]))) storedTickMs += 1000;
+  const key = imageKey(options.cameraId, storedTickMs, EXTENSIONS[image.format]);
   await storage.put(key, fetched.body, {
     contentType: CONTENT_TYPES[image.format],
-    metadata: { sha256, phash: image.hash, tick: utcStamp(tickMs) },
+    metadata: { sha256, hash: image.hash, tick: utcStamp(storedTickMs) },
   });
   const line: ManifestLine = {
-    tick: new Date(tickMs).toISOString(),
+    tick: new Date(storedTickMs).toISOString(),
     fetchedAt,
     key,
     bytes: fetched.body.length,
@@ -121,7 +125,7 @@ export async function captureStep(input: CaptureStepInput, deps: CaptureStepDeps
     lastModified: fetched.validators.lastModified ?? null,
     etag: fetched.validators.etag ?? null,
   };
-  return finishKept(storage, options, seen, line, tickMs);
+  return finishKept(storage, options, seen, line, storedTickMs);
 }
 
 async function finishKept(
