@@ -7,6 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, WorkerOptions } from 
 import { createActivities } from './activities';
 import { Config, loadConfig, temporalAddress } from './config';
 import { createStorageOpener } from './lib/storage/open-storage';
+import { bundleWorkflows } from './temporal/bundle-workflows';
 import { connectWorker } from './temporal/connect';
 import { CPU_QUEUE, IO_QUEUE, TaskQueue } from './task-queues';
 
@@ -32,7 +33,7 @@ export async function createWorkers(config: Config, options: CreateWorkersOption
   const bundlePath = options.workflowBundlePath ?? config.worker.workflowBundle;
   const workflowSource: Partial<WorkerOptions> = bundlePath
     ? { workflowBundle: { codePath: bundlePath } }
-    : { workflowsPath: require.resolve('./workflows') };
+    : { workflowBundle: await bundleWorkflows() };
   const queues = options.queues ?? config.worker.queues;
   const workers: Worker[] = [];
   for (const queue of queues) {

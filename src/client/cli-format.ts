@@ -1,5 +1,6 @@
 /** Human-readable renderings for the CLI. */
 import { formatDuration } from '../lib/duration';
+import { redactUrl } from '../lib/http/redact-url';
 import type { CaptureOnceResult } from '../workflows/capture-camera-once';
 import type { CaptureStatus } from '../workflows/capture-signals';
 import type { ScheduledCaptureStatus } from './index';
@@ -16,7 +17,7 @@ export function formatCaptureStatus(s: CaptureStatus): string {
   const rejected = Object.entries(c.rejectedBy).map(([reason, n]) => `${reason} ${n}`).join(', ');
   const lines = [
     `camera      ${s.cameraId}  (${s.state})`,
-    `source      ${s.url}`,
+    `source      ${redactUrl(s.url)}`,
     `destination ${s.destination || '(worker default storage)'}`,
     `every       ${formatDuration(s.everyMs)}, ${s.hash} max distance ${s.maxDistance}, window ${s.window}`,
     `fetched     ${c.attempts}   kept ${c.kept}   duplicates ${c.duplicate.similar} similar, ${c.duplicate.identical_bytes} identical, ${c.duplicate.not_modified} not modified`,
