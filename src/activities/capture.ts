@@ -5,6 +5,7 @@ import { CaptureOptions } from '../lib/camera/capture-options';
 import { DedupeState } from '../lib/camera/dedupe-state';
 import { CatalogError, fetchCameraCatalog } from '../lib/camera/fetch-camera-catalog';
 import { StorageOpener } from '../lib/storage/open-storage';
+import { isPermanentStorageError } from '../lib/storage/storage-errors';
 
 export interface CaptureActivityDeps {
   openStorage: StorageOpener;
@@ -23,13 +24,20 @@ export function createCaptureActivities(deps: CaptureActivityDeps) {
     /** One tick: fetch, validate, dedupe, store. HTTP and image faults are outcomes, not failures. */
     async captureCameraTick(input: CaptureTickInput): Promise<CaptureStepResult> {
       const ctx = Context.current();
-      const storage = deps.openStorage(input.options.destination || deps.defaultStorage);
+      const destination = input.options.destination || deps.defaultStorage;
+      const storage = deps.openStorage(destination);
       const beat = setInterval(() => ctx.heartbeat(), 1000);
       try {
         return await captureStep(
           { options: input.options, tickMs: input.tickMs, state: input.state, mayHaveStored: ctx.info.attempt > 1 },
           { storage, signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat() },
         );
+      } catch (err) {
+        if (isPermanentStorageError(err)) {
+          const { name, message } = err as Error;
+          throw ApplicationFailure.nonRetryable(`destination ${destination} cannot be written: ${name}: ${message}`, 'StorageUnavailable');
+        }
+        throw err;
       } finally {
         clearInterval(beat);
       }

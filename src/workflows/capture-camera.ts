@@ -147,7 +147,8 @@ export async function captureCamera(input: CaptureCameraInput): Promise<CaptureS
       // Storage down or a worker lost repeatedly: count it and keep capturing.
       if (!(err instanceof ActivityFailure)) throw err;
       const detail = err.cause?.message ?? err.message;
-      const tick = { outcome: 'rejected' as const, reason: 'tick_failed', detail };
+      const storageDown = err.cause instanceof ApplicationFailure && err.cause.type === 'StorageUnavailable';
+      const tick = { outcome: 'rejected' as const, reason: storageDown ? 'storage_error' : 'tick_failed', detail };
       carry.counters = countOutcome(carry.counters, tick);
       carry.lastTick = { tick: new Date(tickMs).toISOString(), fetchedAt: new Date().toISOString(), result: tick };
       log.warn('capture tick failed', { cameraId: options.cameraId, detail });
