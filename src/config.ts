@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseDotenv } from 'dotenv';
 import { TASK_QUEUES, TaskQueue } from './task-queues';
 
@@ -121,7 +122,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
 
   const home = path.resolve(cwd, get('VISIONFLOW_HOME') ?? '.visionflow');
 
-  let storage = get('VISIONFLOW_STORAGE') ?? `file://${path.join(home, 'data')}`;
+  let storage = get('VISIONFLOW_STORAGE') ?? fileUrlOf(path.join(home, 'data'));
   try {
     storage = normalizeStorageUrl(storage, cwd);
   } catch (err) {
@@ -129,8 +130,9 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
   }
 
   const address = get('TEMPORAL_ADDRESS');
-  if (address !== undefined && !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(address)) {
-    problems.push(`TEMPORAL_ADDRESS: expected host:port, got '${address}'`);
+  if (address !== undefined) {
+    const m = /^[A-Za-z0-9.\-_[\]:]+:(\d{1,5})$/.exec(address);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) problems.push(`TEMPORAL_ADDRESS: expected host:port with a port from 1 to 65535, got '${address}'`);
   }
   const namespace = get('TEMPORAL_NAMESPACE') ?? 'default';
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(namespace)) {
@@ -209,18 +211,24 @@ export function normalizeStorageUrl(input: string, cwd = process.cwd()): string 
     return prefix ? `s3://${m[1]}/${prefix}` : `s3://${m[1]}`;
   }
   if (value.startsWith('file://')) {
+    if (!value.startsWith('file:///')) throw new Error(`'${input}' must be an absolute file:///path URL`);
     let p: string;
     try {
-      p = new URL(value).pathname;
-    } catch {
-      throw new Error(`'${input}' is not a valid file:// URL`);
+      p = fileURLToPath(value);
+    } catch (err) {
+      throw new Error(`'${input}' is not a valid file:// URL: ${(err as Error).message}`);
     }
-    if (!value.startsWith('file:///')) throw new Error(`'${input}' must be an absolute file:///path URL`);
-    return `file://${decodeURIComponent(p).replace(/\/+$/, '') || '/'}`;
+    return fileUrlOf(p);
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     throw new Error(`'${input}' has an unsupported scheme; use file:///abs/dir or s3://bucket/prefix`);
   }
   if (value === '') throw new Error('storage location is empty');
-  return `file://${path.resolve(cwd, value).replace(/\/+$/, '') || '/'}`;
+  return fileUrlOf(path.resolve(cwd, value));
+}
+
+/** Canonical file URL of an absolute path: percent-encoded ('#', '%', spaces), no trailing slash. */
+export function fileUrlOf(absolutePath: string): string {
+  const trimmed = absolutePath.length > 1 ? absolutePath.replace(/\/+$/, '') : absolutePath;
+  return pathToFileURL(trimmed).href;
 }

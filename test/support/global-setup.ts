@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflows } from '../../src/temporal/bundle-workflows';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { freePort } from './free-port';
 import { startMinio } from './minio';
@@ -17,7 +17,7 @@ export default async function globalSetup(): Promise<void> {
   const port = await freePort();
   const [server, bundle, minio] = await Promise.all([
     startDevServer({ dbFile: path.join(dir, 'temporal.db'), port, namespaces: [...TEST_NAMESPACES], build: true, log: (l) => console.log(l) }),
-    bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'), logger: quietLogger }),
+    bundleWorkflows(path.resolve(__dirname, '../../src/workflows/index.ts')),
     startMinio(),
   ]);
   const bundlePath = path.join(dir, 'workflow-bundle.js');
@@ -39,12 +39,3 @@ export default async function globalSetup(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   };
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};

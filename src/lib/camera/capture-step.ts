@@ -136,7 +136,9 @@ async function finishKept(
   tickMs: number,
 ): Promise<CaptureStepResult> {
   await appendManifestLine(storage, options.cameraId, line);
-  const recent: RecentImage[] = [...state.recent, { hash: line.hash, sha256: line.sha256 }].slice(-options.window);
+  // A retried tick may find its image already in the saved window: never count it twice.
+  const known = state.recent.some((r) => r.sha256 === line.sha256);
+  const recent: RecentImage[] = known ? state.recent : [...state.recent, { hash: line.hash, sha256: line.sha256 }].slice(-options.window);
   const next: DedupeState = {
     ...state,
     recent,

@@ -1,6 +1,8 @@
+const HEX64 = /^[0-9a-fA-F]{16}$/;
+
 /** Hamming distance between two 64-bit hashes written as 16 hex digits. */
 export function hammingDistance(a: string, b: string): number {
-  if (a.length !== 16 || b.length !== 16) {
+  if (!HEX64.test(a) || !HEX64.test(b)) {
     throw new Error(`hashes must be 16 hex digits, got '${a}' and '${b}'`);
   }
   return popcount32(parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16)) +

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { checkKey, checkPrefix, PutOptions, Storage, StoredObject } from './storage';
 
 /** Storage in a local folder. Writes go to a temp file in the same folder, then rename. */
@@ -9,7 +10,7 @@ export class FileStorage implements Storage {
 
   constructor(readonly root: string) {
     if (!path.isAbsolute(root)) throw new Error(`file storage root must be absolute, got '${root}'`);
-    this.url = `file://${root}`;
+    this.url = pathToFileURL(root).href;
   }
 
   private pathOf(key: string): string {

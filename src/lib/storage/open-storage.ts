@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { normalizeStorageUrl, S3Settings } from '../../config';
 import { FileStorage } from './file-storage';
@@ -22,6 +23,6 @@ export function createStorageOpener(s3: S3Settings): StorageOpener {
       client ??= createS3Client(s3);
       return new S3Storage(client, bucket, prefix);
     }
-    return new FileStorage(canonical.slice('file://'.length));
+    return new FileStorage(fileURLToPath(canonical));
   };
 }
