@@ -14,6 +14,7 @@ import { hammingDistance } from '../src/lib/hash/hamming';
 import { perceptualHash } from '../src/lib/hash/perceptual-hash';
 import { mapWithConcurrency } from './concurrency';
 import { writeFileAtomic } from './paths';
+import { seedFromString } from './prng';
 import { decodeRaw, encodeJpeg, encodePng, RawImage } from './raw-image';
 import { streetSceneSvg } from './street-scene';
 
@@ -21,9 +22,20 @@ export const FRAME_WIDTH = 1920;
 export const FRAME_HEIGHT = 1080;
 export const FRAME_QUALITY = 85;
 /** Bump when the scene generator or the frame recipe changes, so caches regenerate. */
-export const FRAMES_VERSION = 'frames-v1';
+export const FRAMES_VERSION = 'frames-v3';
 
-export const PHOTO_DIRS = ['/usr/share/backgrounds', '/usr/share/wallpapers'];
+const DEFAULT_PHOTO_DIRS = ['/usr/share/backgrounds', '/usr/share/wallpapers'];
+
+/**
+ * Folders searched for photographs: VISIONFLOW_BENCH_PHOTO_DIRS (':'-separated; empty
+ * for none, e.g. to bench synthetic frames only, or a folder of real camera captures),
+ * else the desktop wallpaper folders.
+ */
+export function photoDirs(): string[] {
+  const env = process.env.VISIONFLOW_BENCH_PHOTO_DIRS;
+  if (env === undefined) return DEFAULT_PHOTO_DIRS;
+  return env.split(':').filter((d) => d !== '');
+}
 
 export type FrameSource = 'photo' | 'synthetic';
 
@@ -50,17 +62,10 @@ export interface FrameSet {
  * street scenes. Generates only what the cache lacks.
  */
 export async function prepareFrames(count: number, cacheDir: string, concurrency: number): Promise<FrameSet> {
-  const photos = await findPhotos(PHOTO_DIRS);
+  const dirs = photoDirs();
+  const photos = await findPhotos(dirs);
   const usedPhotos = photos.slice(0, Math.floor(count / 2));
   const dir = path.join(cacheDir, FRAMES_VERSION);
-  const photoIds = new Set<string>();
-  const photoId = (file: string): string => {
-    const base = `photo-${slug(path.basename(file, path.extname(file)))}`;
-    let id = base;
-    for (let n = 2; photoIds.has(id); n++) id = `${base}-${n}`;
-    photoIds.add(id);
-    return id;
-  };
   const specs: { id: string; source: FrameSource; origin: string }[] = [
     ...usedPhotos.map((p) => ({ id: photoId(p), source: 'photo' as const, origin: p })),
     ...Array.from({ length: count - usedPhotos.length }, (_, i) => ({ id: `street-${i}`, source: 'synthetic' as const, origin: `street-${i}` })),
@@ -77,7 +82,7 @@ export async function prepareFrames(count: number, cacheDir: string, concurrency
     }
     return { ...spec, masterPath, path: framePath, bytes: (await stat(framePath)).size };
   });
-  return { frames, photosFound: photos.length, photoDirs: PHOTO_DIRS.filter((d) => existsSync(d)) };
+  return { frames, photosFound: photos.length, photoDirs: dirs.filter((d) => existsSync(d)) };
 }
 
 /**
@@ -126,6 +131,12 @@ async function streetMaster(seed: string): Promise<RawImage> {
   // a touch of optical blur: a rendered SVG is sharper than any camera lens
   const png = await sharp(Buffer.from(streetSceneSvg(seed, FRAME_WIDTH, FRAME_HEIGHT))).blur(0.6).png().toBuffer();
   return decodeRaw(png);
+}
+
+/** Readable and unique per path, so another photo folder never reuses a cached frame. */
+function photoId(file: string): string {
+  const tag = seedFromString(file).toString(16).padStart(8, '0').slice(0, 6);
+  return `photo-${slug(path.basename(file, path.extname(file)))}-${tag}`;
 }
 
 function slug(name: string): string {

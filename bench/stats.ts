@@ -39,3 +39,13 @@ export function round(value: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/** 95 % Wilson score interval of a proportion `hits / n` (sound for small n and for 0 % or 100 %). */
+export function wilson95(hits: number, n: number): [number, number] {
+  if (n === 0) return [0, 1];
+  const z = 1.96;
+  const p = hits / n;
+  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+  return [round(Math.max(0, centre - half), 3), round(Math.min(1, centre + half), 3)];
+}

@@ -44,7 +44,7 @@ describe('normalizeCaptureOptions', () => {
 
   test('applies the defaults; undefined fields count as unset', () => {
     expect(normalizeCaptureOptions(base)).toEqual({ ...CAPTURE_DEFAULTS, ...base, destination: '' });
-    expect(CAPTURE_DEFAULTS).toMatchObject({ everyMs: 60_000, hash: 'phash', maxDistance: 4, window: 1, retries: 2 });
+    expect(CAPTURE_DEFAULTS).toMatchObject({ everyMs: 60_000, hash: 'phash', maxDistance: 2, window: 1, retries: 2 });
     const o = normalizeCaptureOptions({ ...base, everyMs: undefined, hash: 'dhash', destination: 's3://frames/lyon' });
     expect(o.everyMs).toBe(60_000);
     expect(o.hash).toBe('dhash');

@@ -34,7 +34,7 @@ export type CaptureInput = Pick<CaptureOptions, 'cameraId' | 'url'> & Partial<Ca
 export const CAPTURE_DEFAULTS: Omit<CaptureOptions, 'cameraId' | 'url' | 'destination'> = {
   everyMs: 60_000,
   hash: 'phash',
-  maxDistance: 4,
+  maxDistance: 2,
   window: 1,
   maxImages: 0,
   fetchTimeoutMs: 20_000,
