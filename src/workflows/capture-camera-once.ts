@@ -3,10 +3,9 @@
  * goes back to `<destination>/<cameraId>/state.json`, so every scheduled run compares
  * with what earlier runs kept.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
 import type { CaptureStepResult } from '../lib/camera/capture-step';
-import { CaptureInput, CaptureOptions, normalizeCaptureOptions } from '../lib/camera/capture-options';
-import { captureActivities } from './capture-camera';
+import type { CaptureInput } from '../lib/camera/capture-options';
+import { captureActivities, validCaptureOptions } from './capture-camera';
 
 export interface CaptureOnceResult extends Pick<CaptureStepResult, 'tick' | 'fetchedAt'> {
   cameraId: string;
@@ -14,12 +13,7 @@ export interface CaptureOnceResult extends Pick<CaptureStepResult, 'tick' | 'fet
 }
 
 export async function captureCameraOnce(input: CaptureInput): Promise<CaptureOnceResult> {
-  let options: CaptureOptions;
-  try {
-    options = normalizeCaptureOptions(input);
-  } catch (err) {
-    throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidCaptureOptions');
-  }
+  const options = validCaptureOptions(input);
   const tickMs = Math.floor(Date.now() / 1000) * 1000;
   const { captureCameraTick } = captureActivities(options);
   const result = await captureCameraTick({ options, tickMs, state: null });

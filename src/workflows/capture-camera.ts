@@ -60,13 +60,17 @@ export function captureActivities(options: CaptureOptions) {
   });
 }
 
-export async function captureCamera(input: CaptureCameraInput): Promise<CaptureStatus> {
-  let options: CaptureOptions;
+/** Validated options, or a non-retryable failure that names each bad field. */
+export function validCaptureOptions(input: CaptureInput): CaptureOptions {
   try {
-    options = normalizeCaptureOptions(input);
+    return normalizeCaptureOptions(input);
   } catch (err) {
     throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidCaptureOptions');
   }
+}
+
+export async function captureCamera(input: CaptureCameraInput): Promise<CaptureStatus> {
+  const options = validCaptureOptions(input);
   const carry: CaptureCarry = input.carry ?? {
     counters: emptyCounters(),
     dedupe: null,

@@ -1,24 +1,13 @@
-import { Visionflow } from '../../src/client';
 import { startCameraCatalog } from '../support/camera-catalog';
 import { FakeCamera, startFakeCamera } from '../support/fake-camera';
-import { connectClient, eventually, RunningWorker, startWorker, tempDir, testConfig } from '../support/harness';
+import { eventually, tempDir, useWorkerAndClient } from '../support/harness';
 import { scene } from '../support/scenes';
 import { readStored } from '../support/stored-objects';
 
 describe('captureCameras from a Grand Lyon catalog', () => {
-  let worker: RunningWorker;
-  let vf: Visionflow;
+  const ctx = useWorkerAndClient('batch');
   const cameras: FakeCamera[] = [];
-  beforeAll(async () => {
-    const config = testConfig('batch');
-    worker = await startWorker(config);
-    vf = await connectClient(config);
-  });
-  afterAll(async () => {
-    await Promise.all(cameras.map((c) => c.close()));
-    await vf?.close();
-    await worker?.stop();
-  });
+  afterAll(() => Promise.all(cameras.map((c) => c.close())));
 
   test('one child per camera across catalog pages; bad entries reported; stop stops them all', async () => {
     cameras.push(await startFakeCamera([{ body: await scene(31) }]));
@@ -36,23 +25,23 @@ describe('captureCameras from a Grand Lyon catalog', () => {
     ]);
     const destination = `file://${tempDir('batch')}`;
     try {
-      const started = await vf.startCaptures({
+      const started = await ctx.vf.startCaptures({
         catalogUrl: catalog.url,
         options: { destination, everyMs: 1000, retries: 0 },
         batchId: 'capture-batch-test',
       });
       await eventually(async () => {
-        const kept = await Promise.all(['CWL9018', 'CWL9019'].map(async (id) => (await vf.captureStatus(id)).counters.kept));
+        const kept = await Promise.all(['CWL9018', 'CWL9019'].map(async (id) => (await ctx.vf.captureStatus(id)).counters.kept));
         return kept.every((k) => k === 1);
       }, 60_000, 'one kept image per working camera');
-      await eventually(async () => (await vf.captureStatus('CWL9020')).counters.rejectedBy.http_503 >= 1, 30_000, 'the 503 camera counted');
+      await eventually(async () => (await ctx.vf.captureStatus('CWL9020')).counters.rejectedBy.http_503 >= 1, 30_000, 'the 503 camera counted');
 
-      const status = await vf.batchStatus(started.workflowId);
+      const status = await ctx.vf.batchStatus(started.workflowId);
       expect(status.cameras.map((c) => c.id)).toEqual(['CWL9018', 'CWL9019', 'CWL9020']);
       expect(status.problems).toHaveLength(1);
       expect(status.problems[0]).toContain('BAD/ID');
 
-      const final = await vf.stopBatch(started.workflowId);
+      const final = await ctx.vf.stopBatch(started.workflowId);
       expect(final.cameras.map((c) => [c.id, c.state, c.kept])).toEqual([
         ['CWL9018', 'stopped', 1],
         ['CWL9019', 'stopped', 1],

@@ -1,22 +1,11 @@
-import { Visionflow } from '../../src/client';
 import { CaptureStatus } from '../../src/workflows/capture-signals';
 import { startFakeCamera } from '../support/fake-camera';
-import { connectClient, RunningWorker, startWorker, tempDir, testConfig } from '../support/harness';
+import { tempDir, useWorkerAndClient } from '../support/harness';
 import { reencodeWithNoise, scene } from '../support/scenes';
 import { readStored } from '../support/stored-objects';
 
 describe('captureCamera continue-as-new', () => {
-  let worker: RunningWorker;
-  let vf: Visionflow;
-  beforeAll(async () => {
-    const config = testConfig('continue');
-    worker = await startWorker(config);
-    vf = await connectClient(config);
-  });
-  afterAll(async () => {
-    await vf?.close();
-    await worker?.stop();
-  });
+  const ctx = useWorkerAndClient('continue');
 
   test('dedupe state and counters survive continue-as-new every 2 ticks', async () => {
     const a = await scene(11);
@@ -26,7 +15,7 @@ describe('captureCamera continue-as-new', () => {
     const camera = await startFakeCamera(bodies.map((body) => ({ body })));
     const destination = `file://${tempDir('continue')}`;
     try {
-      const started = await vf.startCapture({
+      const started = await ctx.vf.startCapture({
         cameraId: 'cam-can',
         url: camera.url,
         destination,
@@ -35,7 +24,7 @@ describe('captureCamera continue-as-new', () => {
         maxImages: 3,
         continueAsNewAfter: 2,
       });
-      const handle = vf.client.workflow.getHandle('capture-cam-can');
+      const handle = ctx.vf.client.workflow.getHandle('capture-cam-can');
       const final = (await handle.result()) as CaptureStatus;
       const description = await handle.describe();
       expect(description.runId).not.toBe(started.runId);

@@ -112,3 +112,22 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * Registers beforeAll/afterAll that start a real in-process worker and a client on a
+ * test namespace; read `ctx.vf` inside tests.
+ */
+export function useWorkerAndClient(namespace: TestNamespace, extra: Record<string, string> = {}): { vf: Visionflow } {
+  const ctx = {} as { vf: Visionflow };
+  let worker: RunningWorker | undefined;
+  beforeAll(async () => {
+    const config = testConfig(namespace, extra);
+    worker = await startWorker(config);
+    ctx.vf = await connectClient(config);
+  });
+  afterAll(async () => {
+    await ctx.vf?.close();
+    await worker?.stop();
+  });
+  return ctx;
+}
