@@ -176,15 +176,16 @@ export function buildProgram(): Command {
     const input = { ...options, cameraId: flags.cameraId, url: flags.url };
     await withClient(async (vf) => {
       let started;
+      const options = vf.captureOptions(input);
       try {
-        started = await vf.startCapture(vf.captureOptions(input) as CaptureInput);
+        started = await vf.startCapture(options);
       } catch (err) {
         if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
           throw new Error(`a capture of ${flags.cameraId} is already running (workflow capture-${flags.cameraId}); stop it first`);
         }
         throw err;
       }
-      print(!!flags.json, started, () => `Capturing ${flags.cameraId} as workflow ${started.workflowId}.\nWatch: visionflow capture status ${flags.cameraId}   Stop: visionflow capture stop ${flags.cameraId}`);
+      print(!!flags.json, started, () => `Capturing ${flags.cameraId} into ${options.destination}/${flags.cameraId}/ as workflow ${started.workflowId}.\nWatch: visionflow capture status ${flags.cameraId}   Stop: visionflow capture stop ${flags.cameraId}`);
       if (flags.follow) await follow(vf, flags.cameraId!);
     });
   });
