@@ -28,10 +28,13 @@ export function createCaptureActivities(deps: CaptureActivityDeps) {
       const storage = deps.openStorage(destination);
       const beat = setInterval(() => ctx.heartbeat(), 1000);
       try {
-        return await captureStep(
+        const result = await captureStep(
           { options: input.options, tickMs: input.tickMs, state: input.state, mayHaveStored: ctx.info.attempt > 1 },
           { storage, signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat() },
         );
+        // A fetch aborted by cancellation is not a camera fault: report the cancellation.
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        return result;
       } catch (err) {
         if (isPermanentStorageError(err)) {
           const { name, message } = err as Error;

@@ -15,7 +15,6 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import { Config, loadConfig, normalizeStorageUrl } from '../config';
-import type { CameraEntry } from '../lib/camera/camera-list';
 import { CaptureInput, normalizeCaptureOptions } from '../lib/camera/capture-options';
 import { connectClient } from '../temporal/connect';
 import { IO_QUEUE } from '../task-queues';
@@ -58,7 +57,8 @@ export interface ScheduledCaptureStatus {
   paused: boolean;
   nextRuns: string[];
   recentRuns: { scheduledAt: string; workflowId: string; runId: string }[];
-  spec: { cron: string[]; everyMs: number | null; timezone: string | null };
+  /** Cron expressions come back from Temporal as calendar specs. */
+  spec: { everyMs: number | null; calendars: unknown[]; timezone: string | null };
 }
 
 export class Visionflow {
@@ -99,12 +99,11 @@ export class Visionflow {
   async startCaptures(input: CaptureCamerasInput & { batchId?: string }): Promise<StartedRun> {
     const options = input.options ?? {};
     const destination = normalizeStorageUrl(options.destination || this.config.storage);
-    const cameras: CameraEntry[] | undefined = input.cameras;
     const workflowId = input.batchId ?? `capture-batch-${Date.now().toString(36)}`;
     const handle = await this.client.workflow.start('captureCameras', {
       taskQueue: IO_QUEUE,
       workflowId,
-      args: [{ ...input, cameras, options: { ...options, destination } }],
+      args: [{ ...input, options: { ...options, destination } }],
     });
     return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   }
@@ -204,8 +203,8 @@ export class Visionflow {
         runId: a.action.workflow.firstExecutionRunId,
       })),
       spec: {
-        cron: (d.spec.calendars ?? []).length > 0 ? (d.spec as { cronExpressions?: string[] }).cronExpressions ?? [] : [],
         everyMs: d.spec.intervals?.[0] ? Number(d.spec.intervals[0].every) : null,
+        calendars: d.spec.calendars ?? [],
         timezone: d.spec.timezone ?? null,
       },
     };
