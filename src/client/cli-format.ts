@@ -20,7 +20,7 @@ export function formatCaptureStatus(s: CaptureStatus): string {
     `source      ${redactUrl(s.url)}`,
     `destination ${s.destination || '(worker default storage)'}`,
     `every       ${formatDuration(s.everyMs)}, ${s.hash} max distance ${s.maxDistance}, window ${s.window}`,
-    `fetched     ${c.attempts}   kept ${c.kept}   duplicates ${c.duplicate.similar} similar, ${c.duplicate.identical_bytes} identical, ${c.duplicate.not_modified} not modified`,
+    `fetched     ${c.fetched}   kept ${c.kept}   duplicate ${c.duplicate} (${c.duplicateBy.similar} similar, ${c.duplicateBy.identical_bytes} identical, ${c.duplicateBy.not_modified} not modified)`,
     `rejected    ${c.rejected}${rejected ? ` (${rejected})` : ''}`,
     `last kept   ${s.lastKept ? `${s.lastKept.key} at ${s.lastKept.tick}, hash ${s.lastKept.hash}` : '-'}`,
   ];

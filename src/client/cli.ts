@@ -121,7 +121,7 @@ async function follow(vf: Visionflow, cameraId: string): Promise<void> {
       lastTick = tick.tick;
       const r = tick.result;
       const what = r.outcome === 'kept' ? `kept ${r.key}` : r.outcome === 'duplicate' ? `duplicate (${r.reason})` : `rejected (${r.reason}: ${r.detail})`;
-      process.stdout.write(`${tick.tick}  ${what}  [kept ${status.counters.kept}, duplicates ${status.counters.duplicate.similar + status.counters.duplicate.identical_bytes + status.counters.duplicate.not_modified}, rejected ${status.counters.rejected}]\n`);
+      process.stdout.write(`${tick.tick}  ${what}  [kept ${status.counters.kept}, duplicate ${status.counters.duplicate}, rejected ${status.counters.rejected}]\n`);
     }
     if (status.state === 'stopped' || status.state === 'completed') return;
     await new Promise((r) => setTimeout(r, 1000));

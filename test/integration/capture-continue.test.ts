@@ -30,9 +30,10 @@ describe('captureCamera continue-as-new', () => {
       expect(description.runId).not.toBe(started.runId);
       expect(final.run).toBe(4);
       expect(final.counters).toEqual({
-        attempts: 8,
+        fetched: 8,
         kept: 3,
-        duplicate: { identical_bytes: 2, similar: 3, not_modified: 0 },
+        duplicate: 5,
+        duplicateBy: { identical_bytes: 2, similar: 3, not_modified: 0 },
         rejected: 0,
         rejectedBy: {},
       });

@@ -55,7 +55,7 @@ describe('captureCamera survives a worker crash', () => {
       expect(new Set(digests).size).toBe(images.length);
       for (const line of manifest) expect(digests).toContain(line.sha256);
       // The fetch killed with the worker was retried: one request more than ticks.
-      expect(camera.requests.length).toBe(final.counters.attempts + 1);
+      expect(camera.requests.length).toBe(final.counters.fetched + 1);
     } finally {
       await camera.close();
     }

@@ -86,10 +86,10 @@ describe('visionflow CLI', () => {
 
     const paused = json(await cli(['capture', 'pause', 'cli-cam', '--json'], env));
     expect(paused.state).toBe('paused');
-    const attempts = paused.counters.attempts;
+    const attempts = paused.counters.fetched;
     await new Promise((r) => setTimeout(r, 2500));
     const stillPaused = json(await cli(['capture', 'status', 'cli-cam', '--json'], env));
-    expect(stillPaused.counters.attempts).toBeLessThanOrEqual(attempts + 1); // a tick already in flight may finish
+    expect(stillPaused.counters.fetched).toBeLessThanOrEqual(attempts + 1); // a tick already in flight may finish
 
     expect(json(await cli(['capture', 'resume', 'cli-cam', '--json'], env)).state).toBe('running');
     expect(json(await cli(['capture', 'interval', 'cli-cam', '2s', '--json'], env)).everyMs).toBe(2000);

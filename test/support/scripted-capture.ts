@@ -50,9 +50,10 @@ export async function runScriptedCapture(vf: Visionflow, destination: string, ca
 
     expect(final.state).toBe('completed');
     expect(final.counters).toEqual({
-      attempts: 13,
+      fetched: 13,
       kept: 3,
-      duplicate: { identical_bytes: 1, similar: 1, not_modified: 1 },
+      duplicate: 3,
+      duplicateBy: { identical_bytes: 1, similar: 1, not_modified: 1 },
       rejected: 7,
       rejectedBy: { not_image: 2, http_404: 1, http_500: 1, timeout: 1, truncated: 1, too_small: 1 },
     });

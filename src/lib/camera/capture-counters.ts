@@ -2,11 +2,13 @@
 export type DuplicateReason = 'not_modified' | 'identical_bytes' | 'similar';
 
 export interface CaptureCounters {
-  /** Ticks that ran a fetch. */
-  attempts: number;
+  /** Ticks that fetched (or tried to fetch) the camera. */
+  fetched: number;
   kept: number;
-  duplicate: Record<DuplicateReason, number>;
-  /** Total rejected, and per reason (http_404, timeout, not_image, truncated, ...). */
+  /** Duplicates in all, and by reason. */
+  duplicate: number;
+  duplicateBy: Record<DuplicateReason, number>;
+  /** Rejected in all, and by reason (http_404, timeout, not_image, truncated, ...). */
   rejected: number;
   rejectedBy: Record<string, number>;
 }
@@ -17,19 +19,28 @@ export type TickOutcome =
   | { outcome: 'rejected'; reason: string; detail: string };
 
 export function emptyCounters(): CaptureCounters {
-  return { attempts: 0, kept: 0, duplicate: { not_modified: 0, identical_bytes: 0, similar: 0 }, rejected: 0, rejectedBy: {} };
+  return {
+    fetched: 0,
+    kept: 0,
+    duplicate: 0,
+    duplicateBy: { not_modified: 0, identical_bytes: 0, similar: 0 },
+    rejected: 0,
+    rejectedBy: {},
+  };
 }
 
 export function countOutcome(counters: CaptureCounters, tick: TickOutcome): CaptureCounters {
   const next: CaptureCounters = {
     ...counters,
-    duplicate: { ...counters.duplicate },
+    duplicateBy: { ...counters.duplicateBy },
     rejectedBy: { ...counters.rejectedBy },
-    attempts: counters.attempts + 1,
+    fetched: counters.fetched + 1,
   };
   if (tick.outcome === 'kept') next.kept++;
-  else if (tick.outcome === 'duplicate') next.duplicate[tick.reason]++;
-  else {
+  else if (tick.outcome === 'duplicate') {
+    next.duplicate++;
+    next.duplicateBy[tick.reason]++;
+  } else {
     next.rejected++;
     next.rejectedBy[tick.reason] = (next.rejectedBy[tick.reason] ?? 0) + 1;
   }
