@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseDotenv } from 'dotenv';
+import type { CvatSettings } from './lib/cvat/cvat-client';
 import { TASK_QUEUES, TaskQueue } from './task-queues';
 
 export interface Setting {
@@ -40,6 +41,11 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'AWS_SECRET_ACCESS_KEY', secret: true, description: 'S3 secret key.' },
   { name: 'AWS_SESSION_TOKEN', secret: true, description: 'Optional session token for temporary credentials.' },
   { name: 'AWS_PROFILE', description: 'Named profile from ~/.aws (alternative to keys).' },
+  { name: 'CVAT_HOST', description: 'CVAT server URL, e.g. https://app.cvat.ai (CVAT pipelines).' },
+  { name: 'CVAT_ACCESS_TOKEN', secret: true, description: 'CVAT personal access token (sent as Authorization: Bearer).' },
+  { name: 'CVAT_USERNAME', description: 'CVAT user for a login token (POST /api/auth/login) or basic auth.' },
+  { name: 'CVAT_PASSWORD', secret: true, description: 'Password of CVAT_USERNAME.' },
+  { name: 'CVAT_ORG', description: 'CVAT organization slug, sent as X-Organization.' },
 ];
 
 export const SETTING_NAMES = new Set(SETTINGS.map((s) => s.name));
@@ -71,6 +77,8 @@ export interface Config {
     logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   };
   s3: S3Settings;
+  /** Undefined when CVAT_HOST is unset. */
+  cvat?: CvatSettings;
 }
 
 export class ConfigError extends Error {
@@ -161,6 +169,17 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
     problems.push(`VISIONFLOW_WORKFLOW_BUNDLE: no file at '${bundle}'`);
   }
 
+  const cvatHost = get('CVAT_HOST');
+  if (cvatHost !== undefined && !/^https?:\/\/[^/]+/.test(cvatHost)) {
+    problems.push(`CVAT_HOST: expected an http(s) URL such as https://app.cvat.ai, got '${cvatHost}'`);
+  }
+  if (cvatHost !== undefined && !get('CVAT_ACCESS_TOKEN') && !(get('CVAT_USERNAME') && get('CVAT_PASSWORD'))) {
+    problems.push('CVAT_HOST is set but there are no credentials: set CVAT_ACCESS_TOKEN, or CVAT_USERNAME and CVAT_PASSWORD');
+  }
+  if ((get('CVAT_USERNAME') === undefined) !== (get('CVAT_PASSWORD') === undefined)) {
+    problems.push('CVAT_USERNAME and CVAT_PASSWORD: set both or neither');
+  }
+
   const config: Config = {
     home,
     storage,
@@ -185,6 +204,15 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
       forcePathStyle: bool('S3_FORCE_PATH_STYLE', false),
       region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION') ?? 'us-east-1',
     },
+    cvat: cvatHost
+      ? {
+          host: cvatHost,
+          accessToken: get('CVAT_ACCESS_TOKEN'),
+          username: get('CVAT_USERNAME'),
+          password: get('CVAT_PASSWORD'),
+          org: get('CVAT_ORG'),
+        }
+      : undefined,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

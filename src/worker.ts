@@ -29,6 +29,7 @@ export async function createWorkers(config: Config, options: CreateWorkersOption
   const activities = createActivities({
     openStorage: createStorageOpener(config.s3),
     defaultStorage: config.storage,
+    cvat: config.cvat,
   });
   const bundlePath = options.workflowBundlePath ?? config.worker.workflowBundle;
   const workflowSource: Partial<WorkerOptions> = bundlePath

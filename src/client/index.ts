@@ -29,13 +29,18 @@ import {
   statusQuery,
   stopSignal,
 } from '../workflows/capture-signals';
-import { captureScheduleId, captureWorkflowId } from '../workflows/workflow-ids';
+import { captureScheduleId, captureWorkflowId, cvatReduceWorkflowId } from '../workflows/workflow-ids';
+import type { ReduceCvatTaskInput } from '../lib/cvat/reduce-task-options';
+import { normalizeReduceCvatTask } from '../lib/cvat/reduce-task-options';
+import type { ReduceCvatTaskResult, ReduceProgress } from '../workflows/reduce-cvat-task';
 import { SystemStatus, systemStatus } from './system-status';
 
 export type { CaptureStatus } from '../workflows/capture-signals';
 export type { CaptureInput } from '../lib/camera/capture-options';
 export type { CameraEntry } from '../lib/camera/camera-list';
 export type { SystemStatus } from './system-status';
+export type { ReduceCvatTaskInput } from '../lib/cvat/reduce-task-options';
+export type { ReduceCvatTaskResult, ReduceProgress } from '../workflows/reduce-cvat-task';
 export { loadConfig } from '../config';
 
 export interface StartedRun {
@@ -250,6 +255,26 @@ export class Visionflow {
       if (err instanceof WorkflowNotFoundError) return false;
       throw err;
     }
+  }
+
+  /** Starts reducing a CVAT task; the workflow id is `cvat-reduce-<taskName>`. */
+  async startCvatReduction(input: Omit<ReduceCvatTaskInput, 'destination'> & { destination?: string }): Promise<StartedRun> {
+    const args: ReduceCvatTaskInput = { ...input, destination: normalizeStorageUrl(input.destination || this.config.storage) };
+    normalizeReduceCvatTask(args);
+    const handle = await this.client.workflow.start('reduceCvatTask', {
+      taskQueue: IO_QUEUE,
+      workflowId: cvatReduceWorkflowId(input.taskName),
+      args: [args],
+    });
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  cvatReductionProgress(taskName: string): Promise<ReduceProgress> {
+    return this.client.workflow.getHandle(cvatReduceWorkflowId(taskName)).query<ReduceProgress>('progress');
+  }
+
+  async cvatReductionResult(taskName: string): Promise<ReduceCvatTaskResult> {
+    return (await this.client.workflow.getHandle(cvatReduceWorkflowId(taskName)).result()) as ReduceCvatTaskResult;
   }
 
   systemStatus(): Promise<SystemStatus> {

@@ -117,11 +117,14 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
  * Registers beforeAll/afterAll that start a real in-process worker and a client on a
  * test namespace; read `ctx.vf` inside tests.
  */
-export function useWorkerAndClient(namespace: TestNamespace, extra: Record<string, string> = {}): { vf: Visionflow } {
+export function useWorkerAndClient(
+  namespace: TestNamespace,
+  extra: Record<string, string> | (() => Record<string, string>) = {},
+): { vf: Visionflow } {
   const ctx = {} as { vf: Visionflow };
   let worker: RunningWorker | undefined;
   beforeAll(async () => {
-    const config = testConfig(namespace, extra);
+    const config = testConfig(namespace, typeof extra === 'function' ? extra() : extra);
     worker = await startWorker(config);
     ctx.vf = await connectClient(config);
   });

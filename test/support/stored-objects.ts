@@ -4,17 +4,23 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
 export async function readStored(destination: string, prefix: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   if (destination.startsWith('file://')) {
-    const root = destination.slice('file://'.length);
-    const dir = path.join(root, prefix);
-    if (!fs.existsSync(dir)) return out;
-    for (const name of fs.readdirSync(dir).sort()) {
-      out.set(`${prefix}/${name}`, fs.readFileSync(path.join(dir, name)));
-    }
+    const root = fileURLToPath(destination);
+    const walk = (rel: string) => {
+      const dir = path.join(root, rel);
+      if (!fs.existsSync(dir)) return;
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+        if (entry.name === '.visionflow-meta') continue; // object metadata, not objects
+        if (entry.isDirectory()) walk(`${rel}/${entry.name}`);
+        else out.set(`${rel}/${entry.name}`, fs.readFileSync(path.join(dir, entry.name)));
+      }
+    };
+    walk(prefix);
     return out;
   }
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(destination)!;
@@ -26,8 +32,14 @@ export async function readStored(destination: string, prefix: string): Promise<M
     credentials: { accessKeyId: process.env.VF_TEST_S3_ACCESS_KEY!, secretAccessKey: process.env.VF_TEST_S3_SECRET_KEY! },
   });
   const full = base ? `${base}/${prefix}/` : `${prefix}/`;
-  const list = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: full }));
-  for (const obj of list.Contents ?? []) {
+  const contents = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: full, ContinuationToken: token }));
+    contents.push(...(page.Contents ?? []));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  for (const obj of contents) {
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: obj.Key! }));
     out.set(`${prefix}/${obj.Key!.slice(full.length)}`, Buffer.from(await res.Body!.transformToByteArray()));
   }

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkKey, checkPrefix, PutOptions, Storage, StoredObject } from './storage';
+import { checkKey, checkPrefix, ObjectInfo, PutOptions, Storage, StoredObject } from './storage';
+
+/** Hidden folder beside objects that holds their metadata, one JSON file per object. */
+const META_DIR = '.visionflow-meta';
 
 /** Storage in a local folder. Writes go to a temp file in the same folder, then rename. */
 export class FileStorage implements Storage {
@@ -17,23 +20,22 @@ export class FileStorage implements Storage {
     return path.join(this.root, ...checkKey(key).split('/'));
   }
 
-  async put(key: string, body: Buffer | string, _options?: PutOptions): Promise<void> {
+  private metaPathOf(target: string): string {
+    return path.join(path.dirname(target), META_DIR, `${path.basename(target)}.json`);
+  }
+
+  async put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<void> {
     const target = this.pathOf(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-    try {
-      const handle = await fs.open(tmp, 'w');
-      try {
-        await handle.writeFile(body);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fs.rename(tmp, target);
-    } catch (err) {
-      await fs.rm(tmp, { force: true });
-      throw err;
+    // Metadata first, then the object: an object that exists always has its metadata.
+    const metaPath = this.metaPathOf(target);
+    if (options.metadata && Object.keys(options.metadata).length > 0) {
+      await fs.mkdir(path.dirname(metaPath), { recursive: true });
+      await writeAtomic(metaPath, JSON.stringify(options.metadata));
+    } else {
+      await fs.rm(metaPath, { force: true });
     }
+    await writeAtomic(target, body);
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -46,12 +48,27 @@ export class FileStorage implements Storage {
   }
 
   async exists(key: string): Promise<boolean> {
+    return (await this.head(key)) !== undefined;
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    const target = this.pathOf(key);
+    let size: number;
     try {
-      return (await fs.stat(this.pathOf(key))).isFile();
+      const stat = await fs.stat(target);
+      if (!stat.isFile()) return undefined;
+      size = stat.size;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    let metadata: Record<string, string> = {};
+    try {
+      metadata = JSON.parse(await fs.readFile(this.metaPathOf(target), 'utf8')) as Record<string, string>;
+    } catch {
+      // an object written without metadata
+    }
+    return { size, metadata };
   }
 
   async list(prefix: string): Promise<StoredObject[]> {
@@ -75,6 +92,7 @@ export class FileStorage implements Storage {
       throw err;
     }
     for (const entry of entries) {
+      if (entry.name === META_DIR) continue;
       if (entry.name.startsWith('.') && entry.name.endsWith('.tmp')) continue; // in-flight writes
       const key = dirKey ? `${dirKey}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
@@ -87,6 +105,26 @@ export class FileStorage implements Storage {
   }
 
   async delete(key: string): Promise<void> {
-    await fs.rm(this.pathOf(key), { force: true });
+    const target = this.pathOf(key);
+    await fs.rm(target, { force: true });
+    await fs.rm(this.metaPathOf(target), { force: true });
+  }
+}
+
+/** Temp file in the target's folder, fsync, rename: readers see the old or the new file. */
+async function writeAtomic(target: string, body: Buffer | string): Promise<void> {
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(body);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, target);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
   }
 }

@@ -8,7 +8,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { S3Settings } from '../../config';
-import { checkKey, checkPrefix, PutOptions, Storage, StoredObject } from './storage';
+import { checkKey, checkPrefix, ObjectInfo, PutOptions, Storage, StoredObject } from './storage';
 
 /** Client for AWS S3 or any S3-compatible server (MinIO): checksums only when required. */
 export function createS3Client(settings: S3Settings): S3Client {
@@ -68,11 +68,15 @@ export class S3Storage implements Storage {
   }
 
   async exists(key: string): Promise<boolean> {
+    return (await this.head(key)) !== undefined;
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
-      return true;
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+      return { size: res.ContentLength ?? 0, metadata: res.Metadata ?? {} };
     } catch (err) {
-      if (isNotFound(err)) return false;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }

@@ -9,8 +9,13 @@ export interface StoredObject {
 
 export interface PutOptions {
   contentType?: string;
-  /** Small string metadata (S3 user metadata; a sidecar-free no-op for files). */
+  /** Small string metadata: S3 user metadata, a hidden sidecar file for folders. Keys lowercase. */
   metadata?: Record<string, string>;
+}
+
+export interface ObjectInfo {
+  size: number;
+  metadata: Record<string, string>;
 }
 
 export interface Storage {
@@ -21,6 +26,8 @@ export interface Storage {
   /** The object's bytes, or undefined when there is none. */
   get(key: string): Promise<Buffer | undefined>;
   exists(key: string): Promise<boolean>;
+  /** Size and metadata without the bytes, or undefined when there is no object. */
+  head(key: string): Promise<ObjectInfo | undefined>;
   /** Objects whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<StoredObject[]>;
   delete(key: string): Promise<void>;
