@@ -43,6 +43,10 @@ export async function createWorkers(config: Config, options: CreateWorkersOption
       namespace: config.temporal.namespace,
       taskQueue: queue,
       activities,
+      // Heartbeats reach the server at least every 2 s: cancellation arrives quickly and
+      // a crashed batch resumes from a recent checkpoint.
+      maxHeartbeatThrottleInterval: 2000,
+      defaultHeartbeatThrottleInterval: 2000,
     };
     if (queue === IO_QUEUE) {
       workers.push(

@@ -96,15 +96,16 @@ export class CvatClient {
 
   /** One request with auth and retries. Non-2xx statuses not in `accept` throw CvatError. */
   async request(pathOrUrl: string, init: RequestInit2 = {}): Promise<Response> {
-    const auth = await this.authorization(init.signal);
-    const res = await this.send(this.url(pathOrUrl), init, auth);
-    if (res.status === 401 && this.loginToken && !this.settings.accessToken) {
-      // The login token may have been revoked: log in once more.
+    const url = this.url(pathOrUrl);
+    const res = await this.send(url, { ...init, accept: [...(init.accept ?? []), 401] }, await this.authorization(init.signal));
+    if (res.status !== 401 || init.accept?.includes(401)) return res;
+    if (this.loginToken && !this.settings.accessToken) {
+      // The login token may have been revoked or expired: log in once more.
       this.loginToken = undefined;
       await res.body?.cancel();
-      return this.send(this.url(pathOrUrl), init, await this.authorization(init.signal));
+      return this.send(url, init, await this.authorization(init.signal));
     }
-    return res;
+    throw await failure(res, `${init.method ?? 'GET'} ${url.pathname}`, false);
   }
 
   private async send(url: URL, init: RequestInit2, auth: string | undefined): Promise<Response> {
@@ -135,11 +136,9 @@ export class CvatClient {
       }
       if (res.ok || init.accept?.includes(res.status)) return res;
       const retryable = res.status === 429 || res.status >= 500;
-      if (!retryable || attempt >= this.retries) {
-        const detail = await errorDetail(res);
-        throw new CvatError(`CVAT ${what}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`, res.status, retryable);
-      }
-      const retryAfter = Number(res.headers.get('retry-after'));
+      if (!retryable || attempt >= this.retries) throw await failure(res, what, retryable);
+      const header = res.headers.get('retry-after');
+      const retryAfter = header ? Number(header) : NaN;
       await res.body?.cancel();
       await wait(Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.min(retryAfter * 1000, MAX_WAIT_MS) : this.backoff(attempt), init.signal);
     }
@@ -242,7 +241,10 @@ export class CvatClient {
     } else {
       const path = `api/tasks/${taskId}/dataset?format=${format}`;
       for (;;) {
-        const res = await this.request(path, { signal: options.signal, accept: [201, 202] });
+        // Old servers answer a failed export with 500 and forget it: a retry would start
+        // it again forever, so a 500 here ends this attempt.
+        const res = await this.request(path, { signal: options.signal, accept: [201, 202, 500] });
+        if (res.status === 500) throw await failure(res, `export of task ${taskId}`, true);
         await res.body?.cancel();
         options.onPoll?.(String(res.status));
         if (res.status === 201 || res.status === 200) break;
@@ -263,6 +265,11 @@ export function versionAtLeast(version: string, major: number, minor: number): b
   if (!m) return true; // unknown: assume a current server
   const [maj, min] = [Number(m[1]), Number(m[2])];
   return maj > major || (maj === major && min >= minor);
+}
+
+async function failure(res: Response, what: string, retryable: boolean): Promise<CvatError> {
+  const detail = await errorDetail(res);
+  return new CvatError(`CVAT ${what}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`, res.status, retryable);
 }
 
 async function errorDetail(res: Response): Promise<string> {

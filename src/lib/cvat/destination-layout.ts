@@ -4,7 +4,7 @@
  * `<destination>/L12/M3/left/IMG_0002.jpg`. Placeholders: {lev}, {med}, {task} (the
  * whole name), {taskId}, {name} (frame name, extension of the output format) and
  * {frame} (frame number, zero-padded to 6 digits). The report goes to `_report.json`
- * in the folder of the layout.
+ * in the folder all frames share.
  */
 import { OutputFormat } from '../image/reduce-image-format';
 import { TaskName } from './task-name';
@@ -64,22 +64,33 @@ function fill(template: string, vars: LayoutVars, frame?: { number: number; name
 }
 
 /**
- * Keys of every frame, in frame order. Two frames that would share a key (a.png and
- * a.jpg both becoming a.jpg) keep their full original name plus the new extension.
+ * Keys of every frame, in frame order. Frames that would share a key (a.png and a.jpg
+ * both becoming a.jpg) keep their full original name plus the new extension, and if
+ * that is taken too, their frame number: never two frames on one key.
  */
 export function frameKeys(layout: string, vars: LayoutVars, names: string[], format: OutputFormat): string[] {
   const planned = names.map((name, number) => fill(layout, vars, { number, name: outputName(name, format) }));
   const count = new Map<string, number>();
   for (const key of planned) count.set(key, (count.get(key) ?? 0) + 1);
+  const taken = new Set(planned.filter((key) => count.get(key) === 1));
+  const ext = format === 'webp' ? '.webp' : '.jpg';
   return planned.map((key, number) => {
-    if ((count.get(key) ?? 0) < 2) return key;
-    const ext = format === 'webp' ? '.webp' : '.jpg';
-    return fill(layout, vars, { number, name: `${safeFrameName(names[number])}${ext}` });
+    if (count.get(key) === 1) return key;
+    let candidate = fill(layout, vars, { number, name: `${safeFrameName(names[number])}${ext}` });
+    if (taken.has(candidate)) {
+      const name = outputName(names[number], format);
+      const dot = name.lastIndexOf('.');
+      candidate = fill(layout, vars, { number, name: `${dot > 0 ? name.slice(0, dot) : name}_frame${number}${dot > 0 ? name.slice(dot) : ext}` });
+    }
+    taken.add(candidate);
+    return candidate;
   });
 }
 
+/** `_report.json` in the folder the layout shares for all frames (before any {name}/{frame} segment). */
 export function reportKey(layout: string, vars: LayoutVars): string {
-  const folder = layout.includes('/') ? layout.slice(0, layout.lastIndexOf('/')) : '';
-  const filled = fill(folder.replace(/\{(name|frame)\}/g, ''), vars);
-  return filled ? `${filled}/_report.json` : '_report.json';
+  const segments = layout.split('/');
+  const perFrame = segments.findIndex((s) => /\{(name|frame)\}/.test(s));
+  const folder = segments.slice(0, perFrame).map((s) => fill(s, vars)).join('/');
+  return folder ? `${folder}/_report.json` : '_report.json';
 }

@@ -52,15 +52,24 @@ export function reductionSignature(o: ReduceOptions): string {
 export async function reduceFrames(jobs: FrameJob[], deps: ReduceFramesDeps): Promise<FrameResult[]> {
   const results: FrameResult[] = new Array(jobs.length);
   let next = 0;
+  let stopped = false;
   const lane = async () => {
-    while (next < jobs.length) {
+    while (next < jobs.length && !stopped) {
       deps.signal?.throwIfAborted();
       const index = next++;
-      results[index] = await reduceOne(jobs[index], deps);
+      try {
+        results[index] = await reduceOne(jobs[index], deps);
+      } catch (err) {
+        stopped = true; // the other lanes finish their frame and take no more
+        throw err;
+      }
       deps.onResult?.(results[index]);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency, jobs.length)) }, lane));
+  // Settle every lane before failing, so no upload outlives this call.
+  const lanes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(deps.concurrency, jobs.length)) }, lane));
+  const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failed) throw failed.reason;
   return results;
 }
 

@@ -8,9 +8,10 @@
  * - `format: 'same'`: JPEG stays JPEG at `quality`, WebP stays WebP at `quality`,
  *   PNG stays PNG recompressed losslessly; other inputs become JPEG.
  *
- * When the output format is the input's, the input already meets the size limit and
- * the result would not be smaller, the original bytes are kept (`keptOriginal`). A
- * format change always writes the converted image, so names match contents.
+ * When the result would not be smaller, the original bytes are kept (`keptOriginal`),
+ * but only if that keeps every other promise: same format (names match contents),
+ * within the size limit, upright without an EXIF rotation, and no EXIF/XMP/IPTC
+ * left when metadata is to be stripped.
  */
 import sharp, { Metadata, OutputInfo } from 'sharp';
 import { OutputFormat, ReduceOptions } from './reduce-image-format';
@@ -71,7 +72,14 @@ export async function reduceImage(input: Buffer, options: ReduceOptions): Promis
   } catch (err) {
     throw new NotAnImageError((err as Error).message);
   }
-  if (!oversize && target === meta.format && out.data.length >= input.length) {
+  // Keeping the input must not break a promise made above: size, format, upright
+  // pixels, and no EXIF/XMP/IPTC (GPS!) left when metadata is to be stripped.
+  const keepable =
+    !oversize &&
+    target === meta.format &&
+    (meta.orientation ?? 1) === 1 &&
+    (options.keepMetadata || !(meta.exif || meta.xmp || meta.iptc));
+  if (keepable && out.data.length >= input.length) {
     return { body: input, format: meta.format, width, height, keptOriginal: true };
   }
   return { body: out.data, format: target, width: out.info.width, height: out.info.height, keptOriginal: false };
