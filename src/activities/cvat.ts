@@ -92,12 +92,22 @@ export function createCvatActivities(deps: CvatActivityDeps) {
     return cached;
   };
 
+  const plans = new Map<string, FrameJob[]>();
+
+  /** Every frame's job (name, key, deleted), computed once per task and layout per process. */
   async function plan(input: Omit<ReduceBatchInput, 'from' | 'to' | 'partKey'>, signal: AbortSignal): Promise<FrameJob[]> {
+    const format = input.reduce.format ?? 'jpeg';
+    const id = JSON.stringify([input.task.taskId, input.task.taskName, input.layout, format]);
+    const known = plans.get(id);
+    if (known) return known;
     const m = await meta(input.task.taskId, signal);
     const names = m.frames.map((f) => f.name);
-    const keys = frameKeys(input.layout, { task: parseTaskName(input.task.taskName), taskId: input.task.taskId }, names, input.reduce.format ?? 'jpeg');
+    const keys = frameKeys(input.layout, { task: parseTaskName(input.task.taskName), taskId: input.task.taskId }, names, format);
     const deleted = new Set(m.deleted_frames ?? []);
-    return names.map((name, frame) => ({ frame, name, key: keys[frame], deleted: deleted.has(frame) }));
+    const jobs = names.map((name, frame) => ({ frame, name, key: keys[frame], deleted: deleted.has(frame) }));
+    plans.set(id, jobs);
+    if (plans.size > 32) plans.delete(plans.keys().next().value!);
+    return jobs;
   }
 
   /** Runs jobs, heartbeating completed results so a retry resumes after them. */
@@ -165,6 +175,8 @@ export function createCvatActivities(deps: CvatActivityDeps) {
       const ctx = Context.current();
       const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'visionflow-cvat-export-'));
       let zip: SafeZip | undefined;
+      // Exporting and downloading can take minutes: keep heartbeating until frames start.
+      const beat = setInterval(() => ctx.heartbeat({ phase: 'export' }), 5000);
       try {
         const jobs = await plan(input, ctx.cancellationSignal);
         const zipPath = path.join(tmp, 'export.zip');
@@ -174,6 +186,7 @@ export function createCvatActivities(deps: CvatActivityDeps) {
           onPoll: (status) => ctx.heartbeat({ export: status }),
         });
         zip = await SafeZip.open(zipPath);
+        clearInterval(beat);
         const entries = new Set(zip.entries.map((e) => e.name));
         const opened = zip;
         return await runJobs(jobs, input, async (job) => {
@@ -184,6 +197,7 @@ export function createCvatActivities(deps: CvatActivityDeps) {
       } catch (err) {
         throw asFailure(err);
       } finally {
+        clearInterval(beat);
         zip?.close();
         await fs.rm(tmp, { recursive: true, force: true });
       }
