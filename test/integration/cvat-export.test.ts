@@ -9,14 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { buildCvatTaskFixture } from '../support/cvat-fixtures';
 import { expectReducedTask } from '../support/cvat-checks';
 import { CvatStandIn, startCvatStandIn } from '../support/cvat-stand-in';
-import { eventually, tempDir, useWorkerAndClient } from '../support/harness';
+import { eventually, rootCause, tempDir, useWorkerAndClient } from '../support/harness';
 import { readStored } from '../support/stored-objects';
-
-function rootCause(err: unknown): string {
-  let e = err as Error;
-  while (e.cause instanceof Error) e = e.cause;
-  return e.message;
-}
 
 for (const version of ['2.22.0', '2.10.0']) {
   describe(`reduceCvatTask --via export, CVAT ${version}, login token and organisation`, () => {

@@ -9,17 +9,11 @@ import { CountingProxy, startCountingProxy } from '../support/counting-proxy';
 import { expectReducedTask, EXPECTED_KEYS } from '../support/cvat-checks';
 import { buildCvatTaskFixture, buildSmallTask } from '../support/cvat-fixtures';
 import { CvatStandIn, startCvatStandIn } from '../support/cvat-stand-in';
-import { REPO, s3Available, testEnv, useWorkerAndClient } from '../support/harness';
+import { REPO, rootCause, s3Available, testEnv, useWorkerAndClient } from '../support/harness';
 import { readStored } from '../support/stored-objects';
 
 const describeS3 = s3Available() ? describe : describe.skip;
 if (!s3Available()) console.warn('*** SKIPPED: CVAT reduction to S3 needs MinIO ***');
-
-function rootCause(err: unknown): string {
-  let e = err as Error;
-  while (e.cause instanceof Error) e = e.cause;
-  return e.message;
-}
 
 describeS3('reduceCvatTask, frames path, to S3', () => {
   let cvat: CvatStandIn;

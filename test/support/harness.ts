@@ -134,3 +134,10 @@ export function useWorkerAndClient(
   });
   return ctx;
 }
+
+/** Temporal wraps failures (workflow -> activity -> application): the innermost message says what went wrong. */
+export function rootCause(err: unknown): string {
+  let e = err as Error;
+  while (e.cause instanceof Error) e = e.cause;
+  return e.message;
+}
