@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Config, temporalAddress } from '../config';
+import { CvatClient } from '../lib/cvat/cvat-client';
 import { createStorageOpener } from '../lib/storage/open-storage';
 import { IO_QUEUE, TASK_QUEUES } from '../task-queues';
 
@@ -71,6 +72,15 @@ export async function systemStatus(config: Config, connection?: Connection): Pro
     checks.push({ name: 'storage', ok: true, detail: `${config.storage} is writable` });
   } catch (err) {
     checks.push({ name: 'storage', ok: false, detail: `${config.storage} is not writable: ${firstLine(err)}` });
+  }
+  if (config.cvat) {
+    // Only when this machine has CVAT settings: workers may hold them instead.
+    try {
+      const about = await new CvatClient(config.cvat, { retries: 0, timeoutMs: 5000 }).about();
+      checks.push({ name: 'cvat', ok: true, detail: `${about.name ?? 'CVAT'} ${about.version} at ${config.cvat.host}, credentials accepted` });
+    } catch (err) {
+      checks.push({ name: 'cvat', ok: false, detail: `${config.cvat.host}: ${firstLine(err)}` });
+    }
   }
   if (conn && !connection) await conn.close();
   return { ok: checks.every((c) => c.ok), checks };

@@ -133,6 +133,13 @@ describeS3('reduceCvatTask, frames path, to S3', () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ frames: 7, skipped: 7, uploaded: 0 });
 
+    const status = await run(['status', '--json'], { ...env, CVAT_HOST: cvat.url, CVAT_ACCESS_TOKEN: 'pat-test-token' });
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).checks.find((c: { name: string }) => c.name === 'cvat')).toMatchObject({ ok: true });
+    const badToken = await run(['status', '--json'], { ...env, CVAT_HOST: cvat.url, CVAT_ACCESS_TOKEN: 'wrong' });
+    expect(badToken.code).toBe(1);
+    expect(JSON.parse(badToken.stdout).checks.find((c: { name: string }) => c.name === 'cvat').detail).toContain('HTTP 401');
+
     const bad = await run(['cvat', 'reduce', 'no_dash', '--to', `s3://${bucket}/cli`, '--quality', '60'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("task name 'no_dash' is not levID-medID");
