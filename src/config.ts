@@ -46,6 +46,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'CVAT_USERNAME', description: 'CVAT user for a login token (POST /api/auth/login) or basic auth.' },
   { name: 'CVAT_PASSWORD', secret: true, description: 'Password of CVAT_USERNAME.' },
   { name: 'CVAT_ORG', description: 'CVAT organization slug, sent as X-Organization.' },
+  { name: 'LABEL_STUDIO_URL', description: 'Label Studio base URL, e.g. http://localhost:8080 (Label Studio pipelines).' },
+  { name: 'LABEL_STUDIO_TOKEN', secret: true, description: 'Label Studio token: legacy API token or personal access token (detected).' },
 ];
 
 export const SETTING_NAMES = new Set(SETTINGS.map((s) => s.name));
@@ -79,6 +81,7 @@ export interface Config {
   s3: S3Settings;
   /** Undefined when CVAT_HOST is unset. */
   cvat?: CvatSettings;
+  labelStudio: { url?: string; token?: string };
 }
 
 export class ConfigError extends Error {
@@ -180,6 +183,11 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
     problems.push('CVAT_USERNAME and CVAT_PASSWORD: set both or neither');
   }
 
+  const lsUrl = get('LABEL_STUDIO_URL');
+  if (lsUrl !== undefined && !/^https?:\/\/[^/]+/.test(lsUrl)) {
+    problems.push(`LABEL_STUDIO_URL: expected an http(s) URL such as http://localhost:8080, got '${lsUrl}'`);
+  }
+
   const config: Config = {
     home,
     storage,
@@ -213,6 +221,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
           org: get('CVAT_ORG'),
         }
       : undefined,
+    labelStudio: { url: lsUrl, token: get('LABEL_STUDIO_TOKEN') },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -30,6 +30,7 @@ export async function createWorkers(config: Config, options: CreateWorkersOption
     openStorage: createStorageOpener(config.s3),
     defaultStorage: config.storage,
     cvat: config.cvat,
+    labelStudio: config.labelStudio,
   });
   const bundlePath = options.workflowBundlePath ?? config.worker.workflowBundle;
   const workflowSource: Partial<WorkerOptions> = bundlePath

@@ -4,8 +4,7 @@ import { OUTPUT_FORMATS, OutputFormat } from '../lib/image/reduce-image-format';
 import { Via, VIAS } from '../lib/cvat/reduce-task-options';
 import type { ReduceCvatTaskResult, ReduceProgress } from '../workflows/reduce-cvat-task';
 import { intArg, print, UsageError, withClient } from './cli-support';
-import { Visionflow } from './index';
-import { formatBytes, ProgressBar } from './progress-bar';
+import { followProgress, formatBytes } from './progress-bar';
 
 interface ReduceFlags {
   to?: string;
@@ -32,31 +31,6 @@ function summary(r: ReduceCvatTaskResult): string {
     `${formatBytes(r.bytesBefore)} -> ${formatBytes(r.bytesAfter)}${ratio}`,
     `report: ${r.destination}/${r.report}`,
   ].join('\n');
-}
-
-/** Polls progress until the workflow ends; a progress bar for people, nothing for --json. */
-async function follow(vf: Visionflow, taskName: string, quiet: boolean): Promise<ReduceCvatTaskResult> {
-  const bar = quiet ? undefined : new ProgressBar();
-  const result = vf.cvatReductionResult(taskName);
-  let ended = false;
-  void result.finally(() => (ended = true)).catch(() => undefined);
-  while (!ended) {
-    try {
-      const p = await vf.cvatReductionProgress(taskName);
-      bar?.update(p.frames, p.total, progressLabel(p));
-    } catch {
-      // the query can race the workflow's end
-    }
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
-  }
-  let final: ReduceCvatTaskResult;
-  try {
-    final = await result;
-  } finally {
-    if (bar && final!) bar.update(final.frames, final.total, progressLabel(final));
-    bar?.finish();
-  }
-  return final;
 }
 
 export function addCvatCommands(program: Command): void {
@@ -106,7 +80,12 @@ export function addCvatCommands(program: Command): void {
           return;
         }
         if (!flags.json) process.stderr.write(`Reducing CVAT task ${taskName} (workflow ${started.workflowId})\n`);
-        const result = await follow(vf, taskName, !!flags.json);
+        const result = await followProgress(
+          vf.cvatReductionResult(taskName),
+          () => vf.cvatReductionProgress(taskName),
+          (p) => ({ done: p.frames, total: p.total, label: progressLabel(p) }),
+          !!flags.json,
+        );
         print(!!flags.json, result, () => summary(result));
         if (result.failed > 0) {
           process.stderr.write(`error: ${result.failed} frame(s) failed; see the report\n`);

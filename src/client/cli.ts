@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config';
 import { addCaptureCommands } from './cli-capture';
 import { addCvatCommands } from './cli-cvat';
+import { addLabelStudioCommands } from './cli-labelstudio';
 import { formatSystemStatus } from './cli-format';
 import { print, UsageError } from './cli-support';
 import { systemStatus } from './system-status';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
 
   addCaptureCommands(program);
   addCvatCommands(program);
+  addLabelStudioCommands(program);
 
   return program;
 }

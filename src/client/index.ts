@@ -33,6 +33,8 @@ import { captureScheduleId, captureWorkflowId, cvatReduceWorkflowId } from '../w
 import type { ReduceCvatTaskInput } from '../lib/cvat/reduce-task-options';
 import { normalizeReduceCvatTask } from '../lib/cvat/reduce-task-options';
 import type { ReduceCvatTaskResult, ReduceProgress } from '../workflows/reduce-cvat-task';
+import { DownloadLabelStudioInput, normalizeDownloadLabelStudio } from '../lib/label-studio/download-options';
+import type { DownloadLabelStudioResult, LabelStudioProgress } from '../workflows/download-label-studio-export';
 import { SystemStatus, systemStatus } from './system-status';
 
 export type { CaptureStatus } from '../workflows/capture-signals';
@@ -41,6 +43,8 @@ export type { CameraEntry } from '../lib/camera/camera-list';
 export type { SystemStatus } from './system-status';
 export type { ReduceCvatTaskInput } from '../lib/cvat/reduce-task-options';
 export type { ReduceCvatTaskResult, ReduceProgress } from '../workflows/reduce-cvat-task';
+export type { DownloadLabelStudioInput, LabelStudioSource } from '../lib/label-studio/download-options';
+export type { DownloadLabelStudioResult, LabelStudioProgress } from '../workflows/download-label-studio-export';
 export { loadConfig } from '../config';
 
 export interface StartedRun {
@@ -275,6 +279,29 @@ export class Visionflow {
 
   async cvatReductionResult(taskName: string): Promise<ReduceCvatTaskResult> {
     return (await this.client.workflow.getHandle(cvatReduceWorkflowId(taskName)).result()) as ReduceCvatTaskResult;
+  }
+
+  /**
+   * Starts downloading a Label Studio export into a dataset folder. The workflow id is
+   * `labelstudio-project-<id>` for a live project, else `labelstudio-<time>`.
+   */
+  async startLabelStudioDownload(
+    input: Omit<DownloadLabelStudioInput, 'destination'> & { destination?: string },
+    workflowId?: string,
+  ): Promise<StartedRun> {
+    const args: DownloadLabelStudioInput = { ...input, destination: normalizeStorageUrl(input.destination || this.config.storage) };
+    normalizeDownloadLabelStudio(args);
+    const id = workflowId ?? (input.source.type === 'project' ? `labelstudio-project-${input.source.projectId}` : `labelstudio-${Date.now().toString(36)}`);
+    const handle = await this.client.workflow.start('downloadLabelStudioExport', { taskQueue: IO_QUEUE, workflowId: id, args: [args] });
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  labelStudioProgress(workflowId: string): Promise<LabelStudioProgress> {
+    return this.client.workflow.getHandle(workflowId).query<LabelStudioProgress>('progress');
+  }
+
+  async labelStudioResult(workflowId: string): Promise<DownloadLabelStudioResult> {
+    return (await this.client.workflow.getHandle(workflowId).result()) as DownloadLabelStudioResult;
   }
 
   systemStatus(): Promise<SystemStatus> {

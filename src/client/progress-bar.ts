@@ -43,3 +43,38 @@ export function formatBytes(n: number): string {
   }
   return `${n < 0 ? '-' : ''}${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
 }
+
+/**
+ * Polls a workflow's progress query every second until its result settles, drawing a
+ * bar (none when `quiet`), then draws the final state from the result.
+ */
+export async function followProgress<P, R>(
+  result: Promise<R>,
+  poll: () => Promise<P>,
+  view: (p: P | R) => { done: number; total: number; label: string },
+  quiet: boolean,
+): Promise<R> {
+  const bar = quiet ? undefined : new ProgressBar();
+  let settled = false;
+  void result.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  while (!settled) {
+    try {
+      const v = view(await poll());
+      bar?.update(v.done, v.total, v.label);
+    } catch {
+      // the query can race the workflow's end
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+  }
+  try {
+    const final = await result;
+    const v = view(final);
+    bar?.update(v.done, v.total, v.label);
+    return final;
+  } finally {
+    bar?.finish();
+  }
+}

@@ -3,3 +3,4 @@ export { captureCamera } from './capture-camera';
 export { captureCameraOnce } from './capture-camera-once';
 export { captureCameras } from './capture-cameras';
 export { reduceCvatTask } from './reduce-cvat-task';
+export { downloadLabelStudioExport } from './download-label-studio-export';

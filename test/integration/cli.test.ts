@@ -2,31 +2,13 @@
  * The `visionflow` CLI as a user runs it (bin/visionflow.js in a child process),
  * against the real dev server and a real worker.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startFakeCamera, FakeCamera } from '../support/fake-camera';
-import { eventually, REPO, RunningWorker, startWorker, tempDir, testConfig, testEnv } from '../support/harness';
+import { CliRun, runCli as cli, eventually, RunningWorker, startWorker, tempDir, testConfig, testEnv } from '../support/harness';
 import { scene } from '../support/scenes';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO, 'bin/visionflow.js'), ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-const json = (run: Run) => {
+const json = (run: CliRun) => {
   if (run.code !== 0) throw new Error(`exit ${run.code}: ${run.stderr}`);
   return JSON.parse(run.stdout);
 };

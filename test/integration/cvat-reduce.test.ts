@@ -2,14 +2,12 @@
  * reduceCvatTask against the CVAT stand-in and a real MinIO (through a proxy that
  * counts PUTs), frame by frame, with a personal access token.
  */
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CountingProxy, startCountingProxy } from '../support/counting-proxy';
 import { expectReducedTask, EXPECTED_KEYS } from '../support/cvat-checks';
 import { buildCvatTaskFixture, buildSmallTask } from '../support/cvat-fixtures';
 import { CvatStandIn, startCvatStandIn } from '../support/cvat-stand-in';
-import { REPO, rootCause, s3Available, testEnv, useWorkerAndClient } from '../support/harness';
+import { rootCause, runCli as run, s3Available, testEnv, useWorkerAndClient } from '../support/harness';
 import { readStored } from '../support/stored-objects';
 
 const describeS3 = s3Available() ? describe : describe.skip;
@@ -145,14 +143,3 @@ describeS3('reduceCvatTask, frames path, to S3', () => {
     expect(bad.stderr).toContain("task name 'no_dash' is not levID-medID");
   });
 });
-
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO, 'bin/visionflow.js'), ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}

@@ -8,6 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ReadableStream } from 'node:stream/web';
+import { abortableWait } from '../concurrency/abortable-wait';
 import { CvatAbout, CvatDataMeta, CvatPage, CvatRequestStatus, CvatTask } from './cvat-api';
 import { CvatError, CvatTaskAmbiguousError, CvatTaskNotFoundError } from './cvat-errors';
 
@@ -131,7 +132,7 @@ export class CvatClient {
         if (attempt >= this.retries) {
           throw new CvatError(`CVAT ${what}: ${timeout.aborted ? 'timed out' : networkCause(err)}`, undefined, true);
         }
-        await wait(this.backoff(attempt), init.signal);
+        await abortableWait(this.backoff(attempt), init.signal);
         continue;
       }
       if (res.ok || init.accept?.includes(res.status)) return res;
@@ -140,7 +141,7 @@ export class CvatClient {
       const header = res.headers.get('retry-after');
       const retryAfter = header ? Number(header) : NaN;
       await res.body?.cancel();
-      await wait(Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.min(retryAfter * 1000, MAX_WAIT_MS) : this.backoff(attempt), init.signal);
+      await abortableWait(Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.min(retryAfter * 1000, MAX_WAIT_MS) : this.backoff(attempt), init.signal);
     }
   }
 
@@ -200,7 +201,7 @@ export class CvatClient {
         if (signal?.aborted || attempt >= this.retries) {
           throw new CvatError(`CVAT frame ${number} of task ${taskId}: body cut short (${networkCause(err)})`, res.status, true);
         }
-        await wait(this.backoff(attempt), signal);
+        await abortableWait(this.backoff(attempt), signal);
       }
     }
   }
@@ -236,7 +237,7 @@ export class CvatClient {
           break;
         }
         if (rq.status === 'failed') throw new CvatError(`CVAT export of task ${taskId} failed: ${rq.message ?? 'no message'}`, undefined, false);
-        await wait(pollMs, options.signal);
+        await abortableWait(pollMs, options.signal);
       }
     } else {
       const path = `api/tasks/${taskId}/dataset?format=${format}`;
@@ -248,7 +249,7 @@ export class CvatClient {
         await res.body?.cancel();
         options.onPoll?.(String(res.status));
         if (res.status === 201 || res.status === 200) break;
-        await wait(pollMs, options.signal);
+        await abortableWait(pollMs, options.signal);
       }
       download = `${path}&action=download`;
     }
@@ -286,19 +287,4 @@ async function errorDetail(res: Response): Promise<string> {
 function networkCause(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (err as Error).message;
-}
-
-function wait(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }

@@ -4,6 +4,7 @@
  * same source checksum and reduction settings is skipped without encoding or upload.
  */
 import { createHash } from 'node:crypto';
+import { inLanes } from '../concurrency/bounded-lanes';
 import { ReduceOptions } from '../image/reduce-image-format';
 import { NotAnImageError, reduceImage } from '../image/reduce-image';
 import { Storage } from '../storage/storage';
@@ -50,27 +51,16 @@ export function reductionSignature(o: ReduceOptions): string {
 }
 
 export async function reduceFrames(jobs: FrameJob[], deps: ReduceFramesDeps): Promise<FrameResult[]> {
-  const results: FrameResult[] = new Array(jobs.length);
-  let next = 0;
-  let stopped = false;
-  const lane = async () => {
-    while (next < jobs.length && !stopped) {
-      deps.signal?.throwIfAborted();
-      const index = next++;
-      try {
-        results[index] = await reduceOne(jobs[index], deps);
-      } catch (err) {
-        stopped = true; // the other lanes finish their frame and take no more
-        throw err;
-      }
-      deps.onResult?.(results[index]);
-    }
-  };
-  // Settle every lane before failing, so no upload outlives this call.
-  const lanes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(deps.concurrency, jobs.length)) }, lane));
-  const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
-  if (failed) throw failed.reason;
-  return results;
+  return inLanes(
+    jobs,
+    deps.concurrency,
+    async (job) => {
+      const result = await reduceOne(job, deps);
+      deps.onResult?.(result);
+      return result;
+    },
+    deps.signal,
+  );
 }
 
 async function reduceOne(job: FrameJob, deps: ReduceFramesDeps): Promise<FrameResult> {
