@@ -180,6 +180,24 @@ describeLs('downloadLabelStudioExport from a real Label Studio', () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('exactly one source');
     });
+
+    test('a folder of YOLO label files plus the uploads URL: images fetched, labels copied as they are', async () => {
+      const labelsDir = tempDir('ls-yolo-labels');
+      const stems = tasks.slice(0, 3).map((t) => path.basename(t.image).replace(/\.[^.]+$/, ''));
+      stems.forEach((stem, i) => fs.writeFileSync(path.join(labelsDir, `${stem}.txt`), `${i % 2} 0.500000 0.500000 0.250000 0.125000\n`));
+      fs.writeFileSync(path.join(labelsDir, 'classes.txt'), 'car\nbus\n');
+      fs.writeFileSync(path.join(labelsDir, 'broken.txt'), 'car 0.5 0.5\n');
+      const out = tempDir('ls-yolo-out');
+      const env = { ...process.env, ...testEnv('ls') };
+      const run = await cli(['labelstudio', 'download', '--yolo-labels', labelsDir, '--uploads-url', `${LS_URL}/data/upload/${projectId}/`, '--to', out, '--json'], env);
+      expect(run.code).toBe(1); // broken.txt is reported as malformed
+      expect(JSON.parse(run.stdout)).toMatchObject({ tasks: 4, downloaded: 3, malformed: 1, classes: ['car', 'bus'] });
+      tasks.slice(0, 3).forEach((t, i) => {
+        expect(fs.readFileSync(path.join(out, 'images', path.basename(t.image)))).toEqual(t.body);
+        expect(fs.readFileSync(path.join(out, 'labels', `${stems[i]}.txt`), 'utf8')).toBe(`${i % 2} 0.500000 0.500000 0.250000 0.125000\n`);
+      });
+      expect(fs.readFileSync(path.join(out, 'classes.txt'), 'utf8')).toBe('car\nbus\n');
+    });
   });
 
   describe('with a personal access token', () => {
