@@ -155,7 +155,9 @@ async function launch(binary: string, template: string | undefined): Promise<Lab
     };
   } catch (err) {
     await stop();
-    throw new Error(`label-studio (${binary}) did not start: ${(err as Error).message}\n--- ${logPath} (tail) ---\n${tail(logPath)}`);
+    const message = `label-studio (${binary}) did not start: ${(err as Error).message}\n--- ${logPath} (tail) ---\n${tail(logPath)}`;
+    if (template) fs.rmSync(dir, { recursive: true, force: true }); // a fresh start follows; the tail is in the message
+    throw new Error(message);
   }
 }
 
