@@ -5,7 +5,7 @@ import { CaptureOptions } from '../lib/camera/capture-options';
 import { DedupeState } from '../lib/camera/dedupe-state';
 import { CatalogError, fetchCameraCatalog } from '../lib/camera/fetch-camera-catalog';
 import { StorageOpener } from '../lib/storage/open-storage';
-import { isPermanentStorageError } from '../lib/storage/storage-errors';
+import { storageFailure } from './storage-failure';
 
 export interface CaptureActivityDeps {
   openStorage: StorageOpener;
@@ -36,11 +36,7 @@ export function createCaptureActivities(deps: CaptureActivityDeps) {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         return result;
       } catch (err) {
-        if (isPermanentStorageError(err)) {
-          const { name, message } = err as Error;
-          throw ApplicationFailure.nonRetryable(`destination ${destination} cannot be written: ${name}: ${message}`, 'StorageUnavailable');
-        }
-        throw err;
+        throw storageFailure(err, destination) ?? err;
       } finally {
         clearInterval(beat);
       }

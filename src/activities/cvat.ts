@@ -17,6 +17,7 @@ import { parseTaskName } from '../lib/cvat/task-name';
 import { ReduceOptions } from '../lib/image/reduce-image-format';
 import { StorageOpener } from '../lib/storage/open-storage';
 import { isPermanentStorageError } from '../lib/storage/storage-errors';
+import { storageFailure } from './storage-failure';
 import { SafeZip, UnsafeZipError } from '../lib/zip/safe-zip';
 
 export interface CvatActivityDeps {
@@ -57,14 +58,10 @@ export interface WriteReportInput {
 }
 
 /** Non-retryable failures for bad input; everything else is left to Temporal's retries. */
-function asFailure(err: unknown): unknown {
+function asFailure(err: unknown, storageUrl: string): unknown {
   if (err instanceof CvatError && !err.retryable) return ApplicationFailure.nonRetryable(err.message, err.name);
   if (err instanceof UnsafeZipError) return ApplicationFailure.nonRetryable(err.message, 'UnsafeZip');
-  if (isPermanentStorageError(err)) {
-    const { name, message } = err as Error;
-    return ApplicationFailure.nonRetryable(`storage cannot be written: ${name}: ${message}`, 'StorageUnavailable');
-  }
-  return err;
+  return storageFailure(err, storageUrl) ?? err;
 }
 
 const isFatal = (err: unknown) =>
@@ -135,7 +132,7 @@ export function createCvatActivities(deps: CvatActivityDeps) {
       await storage.put(input.partKey, JSON.stringify(results), { contentType: 'application/json' });
       return countResults(results);
     } catch (err) {
-      throw asFailure(err);
+      throw asFailure(err, input.destination);
     } finally {
       clearInterval(beat);
     }
@@ -156,7 +153,7 @@ export function createCvatActivities(deps: CvatActivityDeps) {
           serverVersion: about.version,
         };
       } catch (err) {
-        throw asFailure(err);
+        throw asFailure(err, 'storage');
       }
     },
 
@@ -166,7 +163,7 @@ export function createCvatActivities(deps: CvatActivityDeps) {
       try {
         jobs = (await plan(input, cancellationSignal)).slice(input.from, input.to);
       } catch (err) {
-        throw asFailure(err);
+        throw asFailure(err, input.destination);
       }
       return runJobs(jobs, input, (job, signal) => cvat().frame(input.task.taskId, job.frame, signal));
     },
@@ -195,7 +192,7 @@ export function createCvatActivities(deps: CvatActivityDeps) {
           return opened.read(entry);
         });
       } catch (err) {
-        throw asFailure(err);
+        throw asFailure(err, input.destination);
       } finally {
         clearInterval(beat);
         zip?.close();

@@ -11,6 +11,7 @@ import type { LabelStudioSource } from '../lib/label-studio/download-options';
 import { DatasetSummary, writeDataset } from '../lib/label-studio/write-dataset';
 import { StorageOpener } from '../lib/storage/open-storage';
 import { isPermanentStorageError } from '../lib/storage/storage-errors';
+import { storageFailure } from './storage-failure';
 
 export interface LabelStudioActivityDeps {
   openStorage: StorageOpener;
@@ -52,13 +53,9 @@ export interface FinishInput {
   header: Record<string, unknown>;
 }
 
-function asFailure(err: unknown): unknown {
+function asFailure(err: unknown, storageUrl: string): unknown {
   if (err instanceof LabelStudioError && !err.retryable) return ApplicationFailure.nonRetryable(err.message, 'LabelStudioError');
-  if (isPermanentStorageError(err)) {
-    const { name, message } = err as Error;
-    return ApplicationFailure.nonRetryable(`storage cannot be used: ${name}: ${message}`, 'StorageUnavailable');
-  }
-  return err;
+  return storageFailure(err, storageUrl) ?? err;
 }
 
 /** Refused credentials on Label Studio stop the run; a 401/403 elsewhere fails one image. */
@@ -134,7 +131,7 @@ export function createLabelStudioActivities(deps: LabelStudioActivityDeps) {
           plan = planFromYoloLabels(files, source.uploadsUrl, options);
         }
       } catch (err) {
-        throw asFailure(err);
+        throw asFailure(err, input.destination);
       }
       const planKey = `${input.workPrefix}plan.json`;
       await storage.put(planKey, JSON.stringify(plan), { contentType: 'application/json' });
@@ -180,7 +177,7 @@ export function createLabelStudioActivities(deps: LabelStudioActivityDeps) {
         for (const r of results) counts[r.status]++;
         return counts;
       } catch (err) {
-        throw asFailure(err);
+        throw asFailure(err, input.destination);
       } finally {
         clearInterval(beat);
       }
