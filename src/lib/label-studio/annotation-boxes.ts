@@ -15,6 +15,8 @@ export interface Box {
 }
 
 export interface TaskBoxes {
+  /** At least one annotation was submitted and not cancelled (an empty one marks a negative example). */
+  annotated: boolean;
   boxes: Box[];
   /** Results that were not converted, each with why. */
   unconverted: string[];
@@ -33,13 +35,13 @@ export function taskBoxes(task: Json): TaskBoxes {
   const annotations = task.annotations ?? [];
   if (!Array.isArray(annotations)) throw new Error('annotations is not a list');
   const usable = annotations.filter((a): a is Json => isObject(a) && a.was_cancelled !== true);
-  if (usable.length === 0) return { boxes: [], unconverted: [] };
+  if (usable.length === 0) return { annotated: false, boxes: [], unconverted: [] };
   const chosen =
     usable.find((a) => a.ground_truth === true) ??
     [...usable].sort((a, b) => String(b.updated_at ?? '').localeCompare(String(a.updated_at ?? '')) || Number(b.id ?? 0) - Number(a.id ?? 0))[0];
   const results = chosen.result ?? [];
   if (!Array.isArray(results)) throw new Error(`annotation ${String(chosen.id)}: result is not a list`);
-  const out: TaskBoxes = { boxes: [], unconverted: [], annotationId: isNumber(chosen.id) ? chosen.id : undefined };
+  const out: TaskBoxes = { annotated: true, boxes: [], unconverted: [], annotationId: isNumber(chosen.id) ? chosen.id : undefined };
   results.forEach((r, i) => {
     if (!isObject(r)) throw new Error(`annotation ${String(chosen.id)} result ${i}: not an object`);
     if (isNumber(r.original_width) && isNumber(r.original_height)) {

@@ -1,7 +1,8 @@
 /**
  * File names in the dataset: the image's own name made safe (no folders, no traversal,
  * no control or reserved characters), unique across the export. When two tasks would
- * share a name, the later task id gets `-<taskId>` before the extension. Pure.
+ * share a name, the later task id gets `-<taskId>` before the extension (and a counter
+ * if that is taken too). Pure.
  */
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|bmp|tiff?)$/i;
 
@@ -35,9 +36,11 @@ export function uniqueNames(entries: { taskId: number; name: string }[]): Map<nu
     let candidate = safeFileName(name);
     // Case-insensitive file systems would merge a.jpg and A.JPG, and stems must be unique for labels/.
     const key = (n: string) => stemOf(n).toLowerCase();
-    if (taken.has(key(candidate))) {
-      const dot = candidate.lastIndexOf('.');
-      candidate = dot > 0 ? `${candidate.slice(0, dot)}-${taskId}${candidate.slice(dot)}` : `${candidate}-${taskId}`;
+    const wanted = candidate;
+    for (let n = 1; taken.has(key(candidate)); n++) {
+      const dot = wanted.lastIndexOf('.');
+      const suffix = n === 1 ? `-${taskId}` : `-${taskId}-${n}`;
+      candidate = dot > 0 ? `${wanted.slice(0, dot)}${suffix}${wanted.slice(dot)}` : `${wanted}${suffix}`;
     }
     taken.add(key(candidate));
     out.set(taskId, candidate);

@@ -22,6 +22,8 @@ export interface PlannedTask {
   labelKey?: string;
   subset?: 'train' | 'val';
   boxes: Box[];
+  /** Has a submitted, not cancelled annotation (possibly without boxes). */
+  annotated?: boolean;
   /** Label lines copied as they are (YOLO label folders). */
   rawLabel?: string;
   unconverted: string[];
@@ -69,12 +71,21 @@ export function planFromExport(doc: unknown, options: PlanOptions): DatasetPlan 
     if (ref.kind === 'invalid') return { taskId, boxes: [], unconverted: [], malformed: `${where}: ${ref.reason}` };
     try {
       const labels = taskBoxes(entry);
-      return { taskId, ref, boxes: labels.boxes, unconverted: labels.unconverted, width: labels.width, height: labels.height, fileName: refFileName(String(raw)) };
+      return {
+        taskId,
+        ref,
+        annotated: labels.annotated,
+        boxes: labels.boxes,
+        unconverted: labels.unconverted,
+        width: labels.width,
+        height: labels.height,
+        fileName: refFileName(String(raw)),
+      };
     } catch (err) {
       return { taskId, boxes: [], unconverted: [], malformed: `${where}: ${(err as Error).message}` };
     }
   });
-  const kept = options.onlyAnnotated ? tasks.filter((t) => t.malformed || t.boxes.length > 0 || t.unconverted.length > 0) : tasks;
+  const kept = options.onlyAnnotated ? tasks.filter((t) => t.malformed || t.annotated) : tasks;
   const configured = rectangleLabelsOf(options.labelConfig);
   const seen = [...new Set(kept.flatMap((t) => t.boxes.map((b) => b.label)))].sort();
   const classes = [...configured, ...seen.filter((l) => !configured.includes(l))];

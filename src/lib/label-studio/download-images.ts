@@ -99,15 +99,20 @@ async function fetchImage(task: PlannedTask, deps: DownloadDeps): Promise<Buffer
     return (await deps.client.download(deps.client.resolveUrl(task.taskId, ref.uri), deps.signal)).body;
   }
   if (ref.kind === 'invalid') throw new Error(ref.reason);
-  const urls = [ref.url, ...(task.alternatives ?? [])];
-  for (let i = 0; ; i++) {
+  if (!task.alternatives) return (await deps.client.download(ref.url, deps.signal)).body;
+  // A guessed extension: Label Studio answers a missing upload with 500 (not 404), so any
+  // HTTP error moves on to the next extension, with one retry each instead of four.
+  const urls = [ref.url, ...task.alternatives];
+  let first: unknown;
+  for (const url of urls) {
     try {
-      return (await deps.client.download(urls[i], deps.signal)).body;
+      return (await deps.client.download(url, deps.signal, 1)).body;
     } catch (err) {
-      if (err instanceof LabelStudioError && err.status === 404 && i + 1 < urls.length) continue;
-      throw err;
+      if (!(err instanceof LabelStudioError) || err.status === undefined || deps.isFatal(err)) throw err;
+      first ??= err;
     }
   }
+  throw new Error(`no image for any of ${urls.map((u) => u.slice(u.lastIndexOf('/') + 1)).join(', ')}: ${(first as Error).message}`);
 }
 
 /** Width and height of an image stored by an earlier run, for COCO; cheap header read. */

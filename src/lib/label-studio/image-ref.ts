@@ -40,13 +40,17 @@ export function classifyImageRef(raw: unknown, labelStudioUrl: string | undefine
 /** The file name a reference points at: last path segment, or the filepath/d query parameter. */
 export function refFileName(raw: string): string {
   let candidate = raw;
+  let decoded = false; // query values come decoded already; paths do not
   try {
     const url = new URL(raw, 'http://placeholder.invalid');
-    candidate = url.searchParams.get('filepath') ?? url.searchParams.get('d') ?? url.searchParams.get('fileuri') ?? url.pathname;
+    const fromQuery = url.searchParams.get('filepath') ?? url.searchParams.get('d') ?? url.searchParams.get('fileuri');
+    decoded = fromQuery !== null;
+    candidate = fromQuery ?? url.pathname;
   } catch {
     // keep the raw string
   }
   const last = candidate.split(/[\\/]/).filter(Boolean).pop() ?? 'image';
+  if (decoded) return last;
   try {
     return decodeURIComponent(last);
   } catch {

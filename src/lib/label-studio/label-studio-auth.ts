@@ -57,7 +57,9 @@ export class LabelStudioAuth {
     });
     const body = (await res.json().catch(() => ({}))) as { access?: string; detail?: string };
     if (!res.ok || !body.access) {
-      throw new LabelStudioAuthError(`Label Studio refused the personal access token: HTTP ${res.status}${body.detail ? ` ${body.detail}` : ''}`, res.status >= 500 || res.status === 429);
+      const passing = res.status >= 500 || res.status === 429;
+      const what = passing ? 'could not refresh the personal access token' : 'refused the personal access token';
+      throw new LabelStudioAuthError(`Label Studio ${what}: HTTP ${res.status}${body.detail ? ` ${body.detail}` : ''}`, passing);
     }
     const exp = Number(jwtPayload(body.access)?.exp);
     this.access = { token: body.access, expiresAt: Number.isFinite(exp) ? exp * 1000 : this.now() + 4 * 60_000 };

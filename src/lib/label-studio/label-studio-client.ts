@@ -73,23 +73,31 @@ export class LabelStudioClient {
   }
 
   /** GET with retries, manual redirects and credentials only on the Label Studio host. */
-  async get(target: string | URL, signal?: AbortSignal): Promise<Response> {
+  async get(target: string | URL, signal?: AbortSignal, retries = this.retries): Promise<Response> {
     let url = new URL(target, this.base);
     let refreshed = false;
     for (let attempt = 0, hops = 0; ; ) {
       await this.throttle(signal);
       const headers: Record<string, string> = { accept: '*/*' };
       const authenticated = this.auth !== undefined && this.isLabelStudio(url);
-      if (authenticated) headers.authorization = await this.auth!.header(signal).catch((err) => {
-        throw err instanceof LabelStudioAuthError ? new LabelStudioError(err.message, undefined, err.retryable) : err;
-      });
+      if (authenticated) {
+        try {
+          headers.authorization = await this.auth!.header(signal);
+        } catch (err) {
+          if (!(err instanceof LabelStudioAuthError)) throw err;
+          // A refresh endpoint that is down may come back: retry like any 5xx.
+          if (!err.retryable || attempt++ >= retries) throw new LabelStudioError(err.message, undefined, err.retryable);
+          await abortableWait(this.backoff(attempt), signal);
+          continue;
+        }
+      }
       const timeout = AbortSignal.timeout(this.timeoutMs);
       let res: Response;
       try {
         res = await fetch(url, { headers, redirect: 'manual', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
       } catch (err) {
         if (signal?.aborted) throw err;
-        if (attempt++ >= this.retries) throw new LabelStudioError(`GET ${describe(url)}: ${timeout.aborted ? 'timed out' : cause(err)}`, undefined, true);
+        if (attempt++ >= retries) throw new LabelStudioError(`GET ${describe(url)}: ${timeout.aborted ? 'timed out' : cause(err)}`, undefined, true);
         await abortableWait(this.backoff(attempt), signal);
         continue;
       }
@@ -109,7 +117,7 @@ export class LabelStudioClient {
       if (res.ok) return res;
       const retryable = res.status === 429 || res.status >= 500;
       const detail = await errorDetail(res);
-      if (!retryable || attempt++ >= this.retries) {
+      if (!retryable || attempt++ >= retries) {
         throw new LabelStudioError(`GET ${describe(url)}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`, res.status, retryable, this.isLabelStudio(url));
       }
       const header = res.headers.get('retry-after');
@@ -150,8 +158,8 @@ export class LabelStudioClient {
     return new URL(`tasks/${taskId}/resolve/?fileuri=${encodeURIComponent(b64)}`, this.base);
   }
 
-  async download(url: string | URL, signal?: AbortSignal): Promise<{ body: Buffer; contentType: string | null }> {
-    const res = await this.get(url, signal);
+  async download(url: string | URL, signal?: AbortSignal, retries?: number): Promise<{ body: Buffer; contentType: string | null }> {
+    const res = await this.get(url, signal, retries);
     return { body: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type') };
   }
 }
