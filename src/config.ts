@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseDotenv } from 'dotenv';
 import type { CvatSettings } from './lib/cvat/cvat-client';
+import { parseDuration } from './lib/duration';
 import { TASK_QUEUES, TaskQueue } from './task-queues';
 
 export interface Setting {
@@ -46,6 +47,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'CVAT_USERNAME', description: 'CVAT user for a login token (POST /api/auth/login) or basic auth.' },
   { name: 'CVAT_PASSWORD', secret: true, description: 'Password of CVAT_USERNAME.' },
   { name: 'CVAT_ORG', description: 'CVAT organization slug, sent as X-Organization.' },
+  { name: 'REKOGNITION_ENDPOINT', description: 'Rekognition endpoint override (tests, VPC endpoints). Unset: AWS in AWS_REGION.' },
+  { name: 'REKOGNITION_POLL_INTERVAL', default: '10s', description: 'How often to poll a model while it starts, stops or trains.' },
   { name: 'LABEL_STUDIO_URL', description: 'Label Studio base URL, e.g. http://localhost:8080 (Label Studio pipelines).' },
   { name: 'LABEL_STUDIO_TOKEN', secret: true, description: 'Label Studio token: legacy API token or personal access token (detected).' },
 ];
@@ -82,6 +85,7 @@ export interface Config {
   /** Undefined when CVAT_HOST is unset. */
   cvat?: CvatSettings;
   labelStudio: { url?: string; token?: string };
+  rekognition: { endpoint?: string; region: string; pollMs: number };
 }
 
 export class ConfigError extends Error {
@@ -121,6 +125,18 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
       return fallback;
     }
     return n;
+  };
+  const duration = (name: string, fallback: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    try {
+      const ms = parseDuration(raw, name);
+      if (ms >= 10) return ms;
+    } catch {
+      // reported below
+    }
+    problems.push(`${name}: expected a duration such as 500ms, 10s or 1m, got '${raw}'`);
+    return fallback;
   };
   const bool = (name: string, fallback: boolean): boolean => {
     const raw = get(name);
@@ -183,6 +199,10 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
     problems.push('CVAT_USERNAME and CVAT_PASSWORD: set both or neither');
   }
 
+  const rekognitionEndpoint = get('REKOGNITION_ENDPOINT');
+  if (rekognitionEndpoint !== undefined && !/^https?:\/\/[^/]+/.test(rekognitionEndpoint)) {
+    problems.push(`REKOGNITION_ENDPOINT: expected an http(s) URL, got '${rekognitionEndpoint}'`);
+  }
   const lsUrl = get('LABEL_STUDIO_URL');
   if (lsUrl !== undefined && !/^https?:\/\/[^/]+/.test(lsUrl)) {
     problems.push(`LABEL_STUDIO_URL: expected an http(s) URL such as http://localhost:8080, got '${lsUrl}'`);
@@ -222,6 +242,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
         }
       : undefined,
     labelStudio: { url: lsUrl, token: get('LABEL_STUDIO_TOKEN') },
+    rekognition: { endpoint: get('REKOGNITION_ENDPOINT'), region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION') ?? 'us-east-1', pollMs: duration('REKOGNITION_POLL_INTERVAL', 10_000) },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

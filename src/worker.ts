@@ -31,6 +31,9 @@ export async function createWorkers(config: Config, options: CreateWorkersOption
     defaultStorage: config.storage,
     cvat: config.cvat,
     labelStudio: config.labelStudio,
+    rekognition: config.rekognition,
+    modelPollMs: config.rekognition.pollMs,
+    s3: config.s3,
   });
   const bundlePath = options.workflowBundlePath ?? config.worker.workflowBundle;
   const workflowSource: Partial<WorkerOptions> = bundlePath

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../config';
 import { addCaptureCommands } from './cli-capture';
 import { addCvatCommands } from './cli-cvat';
 import { addLabelStudioCommands } from './cli-labelstudio';
+import { addVideoCommands } from './cli-video';
 import { formatSystemStatus } from './cli-format';
 import { print, UsageError } from './cli-support';
 import { systemStatus } from './system-status';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   addCaptureCommands(program);
   addCvatCommands(program);
   addLabelStudioCommands(program);
+  addVideoCommands(program);
 
   return program;
 }

@@ -35,6 +35,10 @@ import { normalizeReduceCvatTask } from '../lib/cvat/reduce-task-options';
 import type { ReduceCvatTaskResult, ReduceProgress } from '../workflows/reduce-cvat-task';
 import { DownloadLabelStudioInput, normalizeDownloadLabelStudio } from '../lib/label-studio/download-options';
 import type { DownloadLabelStudioResult, LabelStudioProgress } from '../workflows/download-label-studio-export';
+import type { DetectLogosInput, ExtractVideoFramesInput, VideoProgress } from '../workflows/detect-logos-in-video';
+import { LeaseStatus, stopModelSignal } from '../workflows/lease-signals';
+import { leaseWorkflowId } from '../lib/detection/model-arn';
+import type { TrainCustomLabelsInput } from '../workflows/train-custom-labels-model';
 import { SystemStatus, systemStatus } from './system-status';
 
 export type { CaptureStatus } from '../workflows/capture-signals';
@@ -45,6 +49,9 @@ export type { ReduceCvatTaskInput } from '../lib/cvat/reduce-task-options';
 export type { ReduceCvatTaskResult, ReduceProgress } from '../workflows/reduce-cvat-task';
 export type { DownloadLabelStudioInput, LabelStudioSource } from '../lib/label-studio/download-options';
 export type { DownloadLabelStudioResult, LabelStudioProgress } from '../workflows/download-label-studio-export';
+export type { DetectLogosInput, DetectLogosResult, ExtractVideoFramesInput, FramesResult, VideoProgress } from '../workflows/detect-logos-in-video';
+export type { LeaseStatus } from '../workflows/lease-signals';
+export type { TrainCustomLabelsInput, TrainCustomLabelsResult } from '../workflows/train-custom-labels-model';
 export { loadConfig } from '../config';
 
 export interface StartedRun {
@@ -302,6 +309,51 @@ export class Visionflow {
 
   async labelStudioResult(workflowId: string): Promise<DownloadLabelStudioResult> {
     return (await this.client.workflow.getHandle(workflowId).result()) as DownloadLabelStudioResult;
+  }
+
+  /** Starts extracting frames (and, with a detector, detecting logos) from a video. */
+  async startVideoRun(type: 'extractVideoFrames' | 'detectLogosInVideo', input: ExtractVideoFramesInput | DetectLogosInput, workflowId?: string): Promise<StartedRun> {
+    const name = input.video.split('?')[0].split('/').pop()?.replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'video';
+    const id = workflowId ?? `${type === 'detectLogosInVideo' ? 'video-detect' : 'video-frames'}-${name}-${Date.now().toString(36)}`;
+    const handle = await this.client.workflow.start(type, { taskQueue: IO_QUEUE, workflowId: id, args: [input] });
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  videoProgress(workflowId: string): Promise<VideoProgress> {
+    return this.client.workflow.getHandle(workflowId).query<VideoProgress>('progress');
+  }
+
+  async workflowResult<R>(workflowId: string): Promise<R> {
+    return (await this.client.workflow.getHandle(workflowId).result()) as R;
+  }
+
+  /** Model leases visionflow holds: each model, its status, holders, running time and cost so far. */
+  async modelLeases(): Promise<LeaseStatus[]> {
+    const out: LeaseStatus[] = [];
+    for await (const wf of this.client.workflow.list({ query: "WorkflowType = 'rekognitionModelLease' AND ExecutionStatus = 'Running'" })) {
+      out.push(await this.client.workflow.getHandle(wf.workflowId).query<LeaseStatus>('lease'));
+    }
+    return out;
+  }
+
+  /** Asks a model's lease to stop it now (force: even a model the lease did not start). */
+  async stopModelLease(arn: string, force: boolean): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(leaseWorkflowId(arn)).signal(stopModelSignal, { force });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  async startTraining(input: TrainCustomLabelsInput): Promise<StartedRun> {
+    const handle = await this.client.workflow.start('trainCustomLabelsModel', {
+      taskQueue: IO_QUEUE,
+      workflowId: `train-${input.projectName}-${Date.now().toString(36)}`,
+      args: [input],
+    });
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   }
 
   systemStatus(): Promise<SystemStatus> {
