@@ -8,7 +8,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { S3Client } from '@aws-sdk/client-s3';
 import { inLanes } from '../lib/concurrency/bounded-lanes';
-import { Detection } from '../lib/detection/detection';
+import { Detection, Detector } from '../lib/detection/detection';
+import { LocalLogoDetector } from '../lib/detection/local-logo-detector';
 import { FrameDetections, summarizeLabels } from '../lib/detection/detection-report';
 import { leaseWorkflowId } from '../lib/detection/model-arn';
 import { createRekognitionClient, RekognitionSettings } from '../lib/detection/rekognition-client';
@@ -51,7 +52,7 @@ export interface DetectSegmentInput {
   videoName: string;
   /** Frame times of this segment that were extracted. */
   times: number[];
-  modelArn: string;
+  detector: { type: 'rekognition'; modelArn: string } | { type: 'local'; logos: string };
   minConfidence: number;
   concurrency: number;
   /** Storage URL of the report's folder; the part goes there under partKey. */
@@ -70,10 +71,28 @@ export interface ReportInput {
 export function createVideoActivities(deps: VideoActivityDeps) {
   let s3: S3Client | undefined;
   const s3Client = () => (s3 ??= createS3Client(deps.s3));
-  let detector: { arn: string; detector: RekognitionDetector } | undefined;
-  const rekognition = (arn: string) => {
-    if (detector?.arn !== arn) detector = { arn, detector: new RekognitionDetector(createRekognitionClient(deps.rekognition), arn) };
-    return detector.detector;
+  // One detector per worker process and model (or logo folder): loading references is the costly part.
+  let current: { id: string; detector: Promise<Detector> } | undefined;
+  const detectorFor = (spec: DetectSegmentInput['detector']): Promise<Detector> => {
+    const id = spec.type === 'rekognition' ? spec.modelArn : spec.logos;
+    if (current?.id !== id) {
+      const previous = current;
+      current = { id, detector: spec.type === 'rekognition' ? Promise.resolve(new RekognitionDetector(createRekognitionClient(deps.rekognition), spec.modelArn)) : loadLocalDetector(spec.logos) };
+      current.detector.catch(() => (current = undefined));
+      void previous?.detector.then((d) => (d as LocalLogoDetector).close?.()).catch(() => undefined);
+    }
+    return current.detector;
+  };
+  const loadLocalDetector = async (logos: string): Promise<Detector> => {
+    const storage = deps.openStorage(logos);
+    const files = (await storage.list('')).filter((o) => /\.(png|jpe?g|webp)$/i.test(o.key) && !o.key.includes('/'));
+    if (files.length === 0) throw ApplicationFailure.nonRetryable(`no logo images (.png, .jpg, .webp) in ${logos}`, 'NoLogos');
+    const references = await Promise.all(files.map(async (f) => ({ label: f.key.replace(/\.[^.]+$/, ''), image: (await storage.get(f.key))! })));
+    try {
+      return await LocalLogoDetector.create(references);
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`logos in ${logos}: ${(err as Error).message}`, 'BadLogos');
+    }
   };
 
   return {
@@ -122,8 +141,9 @@ export function createVideoActivities(deps: VideoActivityDeps) {
     async detectSegmentFrames(input: DetectSegmentInput): Promise<{ frames: number; detections: number }> {
       const ctx = Context.current();
       const storage = deps.openStorage(input.framesTo);
-      const s3Frames = /^s3:\/\/([^/]+)\/?(.*)$/.exec(input.framesTo);
-      const model = rekognition(input.modelArn);
+      // Rekognition reads frames in S3 itself; the local detector always gets bytes.
+      const s3Frames = input.detector.type === 'rekognition' ? /^s3:\/\/([^/]+)\/?(.*)$/.exec(input.framesTo) : null;
+      const model = await detectorFor(input.detector);
       const done = new Map<number, FrameDetections>(((ctx.info.heartbeatDetails as FrameDetections[] | undefined) ?? []).map((f) => [f.tS, f]));
       const results = await inLanes(
         input.times,

@@ -72,9 +72,9 @@ export function addVideoCommands(program: Command): void {
   video
     .command('detect')
     .argument('<video>', 'video: local path, file://, s3:// or https:// URL')
-    .description('extract frames and detect logos with a Rekognition Custom Labels model (--model-arn), which is stopped whatever happens')
+    .description('extract frames and detect logos: with a Rekognition Custom Labels model (--model-arn; stopped whatever happens) or locally (--logos)')
     .option('--model-arn <arn>', 'Rekognition Custom Labels model version ARN')
-    .option('--logos <dir>', 'local detector: a folder of reference logo images, one per label (not available yet)')
+    .option('--logos <dir>', 'local detector, no cloud: a folder of reference logo images (label = file name without extension)')
     .option('--every <duration>', 'time between frames (default 1s)', durationArg('--every'))
     .option('--min-confidence <n>', 'minimum confidence 0-100 (default 40)', intArg('--min-confidence', 0))
     .option('--frames-to <url>', 'where frames go (default VISIONFLOW_STORAGE/frames)')
@@ -86,11 +86,12 @@ export function addVideoCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (input: string, flags: VideoFlags) => {
       if (!!flags.modelArn === !!flags.logos) throw new UsageError('give exactly one detector: --model-arn ARN or --logos DIR');
-      if (flags.logos) throw new UsageError('the local detector (--logos) is not available in this version; use --model-arn');
-      try {
-        parseModelArn(flags.modelArn!);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
+      if (flags.modelArn) {
+        try {
+          parseModelArn(flags.modelArn);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
       }
       if (flags.minConfidence !== undefined && flags.minConfidence > 100) throw new UsageError('--min-confidence must be from 0 to 100');
       const storage = loadConfig().storage;
@@ -102,7 +103,9 @@ export function addVideoCommands(program: Command): void {
           every: flags.every !== undefined ? flags.every / 1000 : undefined,
           quality: flags.quality,
           minConfidence: flags.minConfidence,
-          detector: { type: 'rekognition', modelArn: flags.modelArn!, inferenceUnits: flags.inferenceUnits, idleTimeoutMs: flags.idleTimeout },
+          detector: flags.logos
+            ? { type: 'local', logos: normalizeStorageUrl(flags.logos) }
+            : { type: 'rekognition', modelArn: flags.modelArn!, inferenceUnits: flags.inferenceUnits, idleTimeoutMs: flags.idleTimeout },
         });
         if (flags.detach) return print(!!flags.json, run, () => `Started ${run.workflowId}.`);
         const result = await followProgress<VideoProgress, DetectLogosResult>(

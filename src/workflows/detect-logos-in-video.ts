@@ -1,8 +1,9 @@
 /**
  * detectLogosInVideo: frames every N seconds into storage (segments on the CPU queue,
- * so several workers share one video), then logo detection with a Rekognition Custom
+ * so several workers share one video), then logo detection: with a Rekognition Custom
  * Labels model held through its lease workflow (released whatever happens: success,
- * failure or cancellation), then the report. extractVideoFrames is the first half alone.
+ * failure or cancellation), or locally by feature matching on the CPU queue; then the
+ * report. extractVideoFrames is the first half alone.
  */
 import {
   ApplicationFailure,
@@ -50,8 +51,14 @@ export interface RekognitionDetectorOptions {
   pricePerUnitHour?: number;
 }
 
+export interface LocalDetectorOptions {
+  type: 'local';
+  /** Storage URL of a folder of reference logo images; the label is the file name without extension. */
+  logos: string;
+}
+
 export interface DetectLogosInput extends ExtractVideoFramesInput {
-  detector: RekognitionDetectorOptions;
+  detector: RekognitionDetectorOptions | LocalDetectorOptions;
   /** Default 40, as the original notebook. */
   minConfidence?: number;
   /** A storage URL: a `.json` file, or a folder that gets `<video name>.json`. */
@@ -96,12 +103,14 @@ const { extractVideoSegment } = proxyActivities<Activities>({
   retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 8 },
 });
 
-const { detectSegmentFrames } = proxyActivities<Activities>({
-  taskQueue: IO_QUEUE,
+const detection = {
   startToCloseTimeout: '1h',
   heartbeatTimeout: '20s',
   retry: { initialInterval: '2s', maximumInterval: '2m', maximumAttempts: 12 },
-});
+} as const;
+// Rekognition calls are I/O; the local detector's feature matching is CPU work.
+const { detectSegmentFrames } = proxyActivities<Activities>({ taskQueue: IO_QUEUE, ...detection });
+const { detectSegmentFrames: detectSegmentFramesLocally } = proxyActivities<Activities>({ taskQueue: CPU_QUEUE, ...detection });
 
 function everySeconds(every: number | string | undefined): number {
   const s = typeof every === 'string' ? parseDuration(every, 'every') / 1000 : (every ?? 1);
@@ -167,11 +176,16 @@ export async function extractVideoFrames(input: ExtractVideoFramesInput): Promis
 export async function detectLogosInVideo(input: DetectLogosInput): Promise<DetectLogosResult> {
   const { everyS, quality } = validate(input);
   const d = input.detector;
-  if (d?.type !== 'rekognition') throw ApplicationFailure.nonRetryable(`detector.type must be 'rekognition', got '${String(d?.type)}'`, 'InvalidVideoOptions');
-  try {
-    parseModelArn(d.modelArn);
-  } catch (err) {
-    throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidVideoOptions');
+  if (d?.type === 'rekognition') {
+    try {
+      parseModelArn(d.modelArn);
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidVideoOptions');
+    }
+  } else if (d?.type === 'local') {
+    if (!/^(s3:\/\/|file:\/\/\/)/.test(d.logos ?? '')) throw ApplicationFailure.nonRetryable(`detector.logos '${d.logos}' must be an s3:// or file:/// folder URL`, 'InvalidVideoOptions');
+  } else {
+    throw ApplicationFailure.nonRetryable(`detector.type must be 'rekognition' or 'local', got '${String((d as { type?: string })?.type)}'`, 'InvalidVideoOptions');
   }
   if (!/^(s3:\/\/|file:\/\/\/)/.test(input.reportTo ?? '')) throw ApplicationFailure.nonRetryable(`reportTo '${input.reportTo}' must be an s3:// or file:/// URL`, 'InvalidVideoOptions');
   const minConfidence = input.minConfidence ?? 40;
@@ -186,51 +200,21 @@ export async function detectLogosInVideo(input: DetectLogosInput): Promise<Detec
     : { folder: input.reportTo.replace(/\/+$/, ''), key: `${video.name}.json` };
   const partsPrefix = `_parts/${workflowInfo().runId}/`;
 
-  // Hold the model through its lease; release in every outcome.
-  const holder = workflowInfo().workflowId;
-  const leaseMs = d.leaseMs ?? 10 * 60_000;
-  let grant: LeaseGrant | undefined;
-  let revoked: string | undefined;
-  setHandler(leaseGrantedSignal, (g) => void (grant = g));
-  setHandler(leaseRevokedSignal, ({ reason }) => void (revoked = reason));
-  const lease = getExternalWorkflowHandle(leaseWorkflowId(d.modelArn));
-  let detecting = true;
-  const release = () => CancellationScope.nonCancellable(() => lease.signal(releaseSignal, { holder }).catch(() => undefined));
-  progress.state = 'waiting for model';
-  try {
-    await acquireModelLease({
-      arn: d.modelArn,
-      holder,
-      leaseMs,
-      inferenceUnits: d.inferenceUnits ?? 1,
-      idleTimeoutMs: d.idleTimeoutMs ?? 5 * 60_000,
-      maxLifetimeMs: d.maxLifetimeMs ?? 8 * 3_600_000,
-      pricePerUnitHour: d.pricePerUnitHour ?? 4,
-    });
-    if (!(await condition(() => grant !== undefined, '2h'))) throw ApplicationFailure.nonRetryable(`model ${d.modelArn} was not ready within 2 h`, 'ModelNotReady');
-    if (!grant!.ok) throw ApplicationFailure.nonRetryable(grant!.error ?? `model ${d.modelArn} did not start`, 'ModelNotReady');
-
-    // Renew the hold while detecting, so a crashed run frees the model within one lease.
-    // Renewal ends with detection, or with a cancellation; either way it must not reject unobserved.
-    const renewing = (async () => {
-      while (detecting) {
-        await condition(() => !detecting, Math.max(1000, Math.floor(leaseMs / 3)));
-        if (detecting) await lease.signal(renewSignal, { holder, leaseMs });
-      }
-    })().catch(() => undefined);
-
+  const segments = extracted.map((times, index) => ({ index, times })).filter((s) => s.times.length > 0);
+  /** Detects every segment, two at a time; `check` runs before each (a revoked lease stops the run). */
+  const detectAll = async (spec: DetectSegmentSpec, check: () => void = () => undefined) => {
     progress.state = 'detecting';
-    const segments = extracted.map((times, index) => ({ index, times })).filter((s) => s.times.length > 0);
     let next = 0;
+    const run = spec.type === 'local' ? detectSegmentFramesLocally : detectSegmentFrames;
     const lane = async () => {
       while (next < segments.length) {
-        if (revoked) throw ApplicationFailure.nonRetryable(`the model's lease was revoked: ${revoked}`, 'LeaseRevoked');
+        check();
         const segment = segments[next++];
-        const r = await detectSegmentFrames({
+        const r = await run({
           framesTo: input.framesTo,
           videoName: video.name,
           times: segment.times,
-          modelArn: d.modelArn,
+          detector: spec,
           minConfidence,
           concurrency: input.concurrency ?? 4,
           reportFolder: report.folder,
@@ -239,20 +223,19 @@ export async function detectLogosInVideo(input: DetectLogosInput): Promise<Detec
         progress.detected += r.frames;
       }
     };
-    try {
-      await Promise.all(Array.from({ length: Math.min(2, segments.length) }, lane));
-    } finally {
-      detecting = false;
-      await renewing;
-    }
-  } finally {
-    detecting = false;
-    await release();
+    await Promise.all(Array.from({ length: Math.min(2, segments.length) }, lane));
+  };
+
+  let grant: LeaseGrant | undefined;
+  if (d.type === 'local') {
+    await detectAll({ type: 'local', logos: d.logos });
+  } else {
+    grant = await withModelLease(d, (g) => void (grant = g), (check) => detectAll({ type: 'rekognition', modelArn: d.modelArn }, check), progress);
   }
   const detectedAt = Date.now();
 
   progress.state = 'writing report';
-  const leaseState = await modelLeaseStatus(d.modelArn);
+  const leaseState = d.type === 'rekognition' ? await modelLeaseStatus(d.modelArn) : null;
   const summary = await writeDetectionReport({
     reportFolder: report.folder,
     reportKey: report.key,
@@ -263,7 +246,10 @@ export async function detectLogosInVideo(input: DetectLogosInput): Promise<Detec
       every: everyS,
       minConfidence,
       framesTo: `${input.framesTo.replace(/\/+$/, '')}/${video.name}/`,
-      model: { type: 'rekognition', arn: d.modelArn, inferenceUnits: d.inferenceUnits ?? 1, startedByLease: grant?.startedByLease ?? null },
+      model:
+        d.type === 'rekognition'
+          ? { type: 'rekognition', arn: d.modelArn, inferenceUnits: d.inferenceUnits ?? 1, startedByLease: grant?.startedByLease ?? null }
+          : { type: 'local', logos: d.logos, method: 'ORB features + RANSAC homography (opencv-js)' },
       timings: { extractS: (extractedAt - started) / 1000, detectS: (detectedAt - extractedAt) / 1000, totalS: (detectedAt - started) / 1000 },
       estimatedCost: leaseState
         ? { usd: leaseState.estimatedCostUsd, modelRunningS: leaseState.runningMs / 1000, note: 'model running time so far × inference units × price; the model may still serve other runs' }
@@ -281,4 +267,63 @@ export async function detectLogosInVideo(input: DetectLogosInput): Promise<Detec
     labels: summary.labels,
     estimatedCostUsd: leaseState?.estimatedCostUsd ?? null,
   };
+}
+
+type DetectSegmentSpec = { type: 'rekognition'; modelArn: string } | { type: 'local'; logos: string };
+
+/**
+ * Holds the model through its lease workflow while `work` runs: acquire (signal-with-
+ * start), wait for the grant, renew every third of the lease, and release in every
+ * outcome, cancellation included.
+ */
+async function withModelLease(
+  d: RekognitionDetectorOptions,
+  onGrant: (g: LeaseGrant) => void,
+  work: (check: () => void) => Promise<void>,
+  progress: VideoProgress,
+): Promise<LeaseGrant> {
+  const holder = workflowInfo().workflowId;
+  const leaseMs = d.leaseMs ?? 10 * 60_000;
+  let grant: LeaseGrant | undefined;
+  let revoked: string | undefined;
+  setHandler(leaseGrantedSignal, (g) => {
+    grant = g;
+    onGrant(g);
+  });
+  setHandler(leaseRevokedSignal, ({ reason }) => void (revoked = reason));
+  const lease = getExternalWorkflowHandle(leaseWorkflowId(d.modelArn));
+  let working = true;
+  progress.state = 'waiting for model';
+  try {
+    await acquireModelLease({
+      arn: d.modelArn,
+      holder,
+      leaseMs,
+      inferenceUnits: d.inferenceUnits ?? 1,
+      idleTimeoutMs: d.idleTimeoutMs ?? 5 * 60_000,
+      maxLifetimeMs: d.maxLifetimeMs ?? 8 * 3_600_000,
+      pricePerUnitHour: d.pricePerUnitHour ?? 4,
+    });
+    if (!(await condition(() => grant !== undefined, '2h'))) throw ApplicationFailure.nonRetryable(`model ${d.modelArn} was not ready within 2 h`, 'ModelNotReady');
+    if (!grant!.ok) throw ApplicationFailure.nonRetryable(grant!.error ?? `model ${d.modelArn} did not start`, 'ModelNotReady');
+    // Renewal ends with the work, or with a cancellation; either way it must not reject unobserved.
+    const renewing = (async () => {
+      while (working) {
+        await condition(() => !working, Math.max(1000, Math.floor(leaseMs / 3)));
+        if (working) await lease.signal(renewSignal, { holder, leaseMs });
+      }
+    })().catch(() => undefined);
+    try {
+      await work(() => {
+        if (revoked) throw ApplicationFailure.nonRetryable(`the model's lease was revoked: ${revoked}`, 'LeaseRevoked');
+      });
+    } finally {
+      working = false;
+      await renewing;
+    }
+    return grant!;
+  } finally {
+    working = false;
+    await CancellationScope.nonCancellable(() => lease.signal(releaseSignal, { holder }).catch(() => undefined));
+  }
 }

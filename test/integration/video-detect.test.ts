@@ -10,8 +10,9 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Visionflow } from '../../src/client';
 import type { DetectLogosResult } from '../../src/workflows/detect-logos-in-video';
-import { eventually, rootCause, s3Available, tempDir, useWorkerAndClient } from '../support/harness';
-import { frameTimeOf, logoInPixels, logoOnAt, makeLogoVideo } from '../support/logo-video';
+import { eventually, rootCause, runCli, s3Available, tempDir, testEnv, useWorkerAndClient } from '../support/harness';
+import { fileURLToPath } from 'node:url';
+import { acmeLogoPng, frameTimeOf, LOGO_RANGES, logoInPixels, logoOnAt, makeLogoVideo } from '../support/logo-video';
 import { RekognitionStandIn, startRekognitionStandIn } from '../support/rekognition-stand-in';
 import { readStored } from '../support/stored-objects';
 
@@ -45,7 +46,7 @@ describeS3('detectLogosInVideo with a Rekognition Custom Labels model', () => {
       // The stand-in "sees" the logo exactly when the frame's pixels show it.
       detections: async (image) => (image.bytes && (await logoInPixels(image.bytes)) ? [LOGO] : []),
     });
-    videoUrl = `file://${makeLogoVideo(tempDir('video'))}`;
+    videoUrl = `file://${await makeLogoVideo(tempDir('video'))}`;
   });
   afterAll(async () => {
     await rek?.close();
@@ -140,6 +141,34 @@ describeS3('detectLogosInVideo with a Rekognition Custom Labels model', () => {
     fs.writeFileSync(notVideo, '<html><body>Not found</body></html>');
     const rejected = await (await detect(ctx.vf, 'detect-html', arn, { video: `file://${notVideo}` })).result().catch((e) => e);
     expect(rootCause(rejected)).toMatch(/not a video|no video/i);
+  });
+
+  test('the local detector (no cloud) finds each appearance within one step, from the CLI', async () => {
+    const logos = tempDir('logos');
+    fs.writeFileSync(path.join(logos, 'acme-logo.png'), await acmeLogoPng());
+    const out = tempDir('local-out');
+    const before = rek.requests.length;
+    const run = await runCli(
+      ['video', 'detect', fileURLToPath(videoUrl), '--logos', logos, '--every', '500ms', '--frames-to', path.join(out, 'frames'), '--report-to', path.join(out, 'report.json'), '--json'],
+      testEnv('video', { REKOGNITION_ENDPOINT: rek.url }),
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as DetectLogosResult;
+    expect(result.frames).toBe(24);
+    expect(result.labels).toHaveLength(1);
+    const [logo] = result.labels;
+    expect(logo.label).toBe('acme-logo');
+    // Each appearance is found within one step (0.5 s) at both ends; nothing outside them.
+    expect(logo.intervals).toHaveLength(2);
+    logo.intervals.forEach((interval, i) => {
+      expect(Math.abs(interval.startS - LOGO_RANGES[i][0])).toBeLessThanOrEqual(0.5);
+      expect(Math.abs(interval.endS - LOGO_RANGES[i][1])).toBeLessThanOrEqual(0.5);
+    });
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
+    expect(report.model).toMatchObject({ type: 'local' });
+    for (const f of report.frames) if (!logoOnAt(f.tS)) expect(f.detections).toEqual([]);
+    expect(rek.requests.length).toBe(before); // no cloud call at all
   });
 
   async function reportText(id: string): Promise<string> {

@@ -58,7 +58,7 @@ describeS3('Rekognition models: worker crash and training', () => {
     const arn = rek.addVersion({ projectName: 'logos', versionName: 'crash' });
     rek.faults = { latencyMs: { DetectCustomLabels: 250 } };
     workers.push(await spawnWorkerProcess(env()));
-    const video = `file://${makeLogoVideo(tempDir('crash-video'))}`;
+    const video = `file://${await makeLogoVideo(tempDir('crash-video'))}`;
     const handle = await vf.client.workflow.start('detectLogosInVideo', {
       taskQueue: 'visionflow',
       workflowId: 'detect-crash',

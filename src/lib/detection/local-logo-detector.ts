@@ -12,9 +12,10 @@
  *
  * The first factor grows with the evidence (10 inliers = 50, 30 = 75, 90 = 90);
  * the second discounts a homography that explains less than half of the matches.
- * A match is only reported at all when it passes the geometric checks, so the
- * lowest confidences seen in practice are around 40 (the acceptance floor of
- * `minInliers` inliers).
+ * A match is only reported at all when it passes the geometric checks (at least
+ * `minInliers` inliers, at least `minInlierRatio` of the matches), so with the
+ * defaults the lowest possible confidence is 35 (10 inliers of 50 matches); true
+ * logos of 100 px and more typically score 65-95.
  *
  * One detection per label per frame: the best-scoring reference of that label.
  * Several instances of the same logo in one frame are out of scope (the homography
@@ -119,7 +120,7 @@ export class LocalLogoDetector implements Detector {
     });
     const greys = await Promise.all(references.map((r) => decodeGrey(r.image, settings.maxReferenceSide, `reference image for label '${r.label}'`)));
 
-    const cv = await loadOpenCv();
+    const { cv } = await loadOpenCv();
     const owned = new MatScope();
     try {
       const refOrb = owned.track(new cv.ORB(settings.referenceFeatures));
@@ -139,16 +140,20 @@ export class LocalLogoDetector implements Detector {
   }
 
   async detect(frame: FrameImage, minConfidence: number, signal?: AbortSignal): Promise<Detection[]> {
-    const matches = await this.match(frame, signal);
     if (typeof minConfidence !== 'number' || !(minConfidence >= 0 && minConfidence <= 100)) {
       throw new Error(`minConfidence must be a number from 0 to 100, got ${String(minConfidence)}`);
     }
+    const matches = await this.match(frame, signal);
     return matches
       .filter((m) => m.confidence >= minConfidence)
       .map((m) => ({ Name: m.label, Confidence: m.confidence, Geometry: { BoundingBox: m.box } }));
   }
 
-  /** The best verified match per label (any confidence), best first. */
+  /**
+   * The best verified match per label with its evidence (inliers, ratio-test
+   * matches), before any confidence threshold; best first. detect() is this,
+   * filtered by minConfidence and shaped like DetectCustomLabels.
+   */
   async match(frame: FrameImage, signal?: AbortSignal): Promise<LogoMatch[]> {
     if (this.closed) throw new Error('LocalLogoDetector is closed');
     if (!frame?.bytes) {
@@ -169,15 +174,10 @@ export class LocalLogoDetector implements Detector {
   }
 
   private matchGrey(grey: GreyImage, scope: MatScope): LogoMatch[] {
-    const { cv, settings } = this;
-    const image = scope.track(new cv.Mat(grey.height, grey.width, cv.CV_8UC1));
-    image.data.set(grey.data);
-    const noMask = scope.track(new cv.Mat());
-    const keypoints = scope.track(new cv.KeyPointVector());
-    const descriptors = scope.track(new cv.Mat());
-    this.frameOrb.detectAndCompute(image, noMask, keypoints, descriptors);
+    const { cv } = this;
+    const { keypoints, descriptors } = orbFeatures(cv, this.frameOrb, grey, scope);
     if (descriptors.rows < 2) return [];
-    const framePoints = pointsOf(keypoints);
+    const framePoints = pointsOf(keypoints, ORB_EDGE_PX);
 
     const best = new Map<string, LogoMatch>();
     for (const ref of this.references) {
@@ -195,17 +195,13 @@ export class LocalLogoDetector implements Detector {
     // Ratio test, keeping one reference feature per frame feature (the closest).
     const byFramePoint = new Map<number, { refIdx: number; distance: number }>();
     for (let i = 0; i < pairs.size(); i++) {
-      const pair = pairs.get(i);
-      try {
-        if (pair.size() < 2) continue;
-        const first = pair.get(0);
-        const second = pair.get(1);
-        if (first.distance >= settings.ratio * second.distance) continue;
-        const seen = byFramePoint.get(first.trainIdx);
-        if (!seen || first.distance < seen.distance) byFramePoint.set(first.trainIdx, { refIdx: first.queryIdx, distance: first.distance });
-      } finally {
-        pair.delete();
-      }
+      const pair = scope.track(pairs.get(i)); // get() returns a new copy on the heap
+      if (pair.size() < 2) continue;
+      const first = pair.get(0);
+      const second = pair.get(1);
+      if (first.distance >= settings.ratio * second.distance) continue;
+      const seen = byFramePoint.get(first.trainIdx);
+      if (!seen || first.distance < seen.distance) byFramePoint.set(first.trainIdx, { refIdx: first.queryIdx, distance: first.distance });
     }
     const m = byFramePoint.size;
     if (m < Math.max(MIN_MATCHES, settings.minInliers)) return undefined;
@@ -248,23 +244,13 @@ export function confidenceOf(inliers: number, matches: number): number {
 
 function prepareReference(cv: OpenCv, orb: CvOrb, owned: MatScope, label: string, grey: GreyImage, minInliers: number): PreparedReference {
   return MatScope.run((scope) => {
-    const image = scope.track(new cv.Mat(grey.height, grey.width, cv.CV_8UC1));
-    image.data.set(grey.data);
-    // Pad so ORB also finds features near the logo's edges (it skips a border of
-    // ORB_EDGE_PX); replicated edge pixels add no corners of their own.
-    const padded = scope.track(new cv.Mat());
-    cv.copyMakeBorder(image, padded, ORB_EDGE_PX, ORB_EDGE_PX, ORB_EDGE_PX, ORB_EDGE_PX, cv.BORDER_REPLICATE);
-    const noMask = scope.track(new cv.Mat());
-    const keypoints = scope.track(new cv.KeyPointVector());
-    const descriptors = scope.track(new cv.Mat());
-    orb.detectAndCompute(padded, noMask, keypoints, descriptors);
-
+    const { keypoints, descriptors } = orbFeatures(cv, orb, grey, scope);
     // Keep the features on the logo itself, in the unpadded reference's pixels.
-    const all = pointsOf(keypoints);
+    const all = pointsOf(keypoints, ORB_EDGE_PX);
     const keep: number[] = [];
     for (let i = 0; i < keypoints.size(); i++) {
-      const x = all[2 * i] - ORB_EDGE_PX;
-      const y = all[2 * i + 1] - ORB_EDGE_PX;
+      const x = all[2 * i];
+      const y = all[2 * i + 1];
       if (x >= 0 && y >= 0 && x < grey.width && y < grey.height) keep.push(i);
     }
     if (keep.length < Math.max(MIN_MATCHES, minInliers)) {
@@ -278,19 +264,38 @@ function prepareReference(cv: OpenCv, orb: CvOrb, owned: MatScope, label: string
     const points = new Float32Array(keep.length * 2);
     keep.forEach((from, to) => {
       kept.data.set(descriptors.data.subarray(from * cols, (from + 1) * cols), to * cols);
-      points[2 * to] = all[2 * from] - ORB_EDGE_PX;
-      points[2 * to + 1] = all[2 * from + 1] - ORB_EDGE_PX;
+      points[2 * to] = all[2 * from];
+      points[2 * to + 1] = all[2 * from + 1];
     });
     return { label, width: grey.width, height: grey.height, points, descriptors: kept };
   });
 }
 
-function pointsOf(keypoints: CvVector<CvKeyPoint>): Float32Array {
+/**
+ * ORB keypoints and descriptors of a grey image. The image is first padded by
+ * ORB_EDGE_PX replicated pixels, because ORB finds nothing within that distance
+ * of an edge: a logo in a frame's corner, or the edge of a tight reference crop,
+ * would otherwise lose most of its features. Replication adds no corners.
+ */
+function orbFeatures(cv: OpenCv, orb: CvOrb, grey: GreyImage, scope: MatScope): { keypoints: CvVector<CvKeyPoint>; descriptors: CvMat } {
+  const image = scope.track(new cv.Mat(grey.height, grey.width, cv.CV_8UC1));
+  image.data.set(grey.data);
+  const padded = scope.track(new cv.Mat());
+  cv.copyMakeBorder(image, padded, ORB_EDGE_PX, ORB_EDGE_PX, ORB_EDGE_PX, ORB_EDGE_PX, cv.BORDER_REPLICATE);
+  const noMask = scope.track(new cv.Mat());
+  const keypoints = scope.track(new cv.KeyPointVector());
+  const descriptors = scope.track(new cv.Mat());
+  orb.detectAndCompute(padded, noMask, keypoints, descriptors);
+  return { keypoints, descriptors };
+}
+
+/** x, y of each keypoint, shifted back by the padding. */
+function pointsOf(keypoints: CvVector<CvKeyPoint>, padding: number): Float32Array {
   const out = new Float32Array(keypoints.size() * 2);
   for (let i = 0; i < keypoints.size(); i++) {
     const { pt } = keypoints.get(i);
-    out[2 * i] = pt.x;
-    out[2 * i + 1] = pt.y;
+    out[2 * i] = pt.x - padding;
+    out[2 * i + 1] = pt.y - padding;
   }
   return out;
 }

@@ -51,12 +51,8 @@ export interface CvVector<T> extends CvDeletable {
   get(i: number): T;
 }
 
+/** ORB with OpenCV's defaults apart from the feature count (scale 1.2, 8 levels, 31 px patches). */
 export interface CvOrb extends CvDeletable {
-  setMaxFeatures(n: number): void;
-  setScaleFactor(f: number): void;
-  setNLevels(n: number): void;
-  setEdgeThreshold(px: number): void;
-  setPatchSize(px: number): void;
   detectAndCompute(image: CvMat, mask: CvMat, keypoints: CvVector<CvKeyPoint>, descriptors: CvMat): void;
 }
 
@@ -72,7 +68,8 @@ export interface OpenCv {
   BFMatcher: new (normType: number, crossCheck: boolean) => CvBfMatcher;
   findHomography(src: CvMat, dst: CvMat, method: number, ransacReprojThreshold: number, mask: CvMat): CvMat;
   copyMakeBorder(src: CvMat, dst: CvMat, top: number, bottom: number, left: number, right: number, borderType: number): void;
-  HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
   CV_8UC1: number;
   CV_32FC2: number;
   NORM_HAMMING: number;
@@ -90,19 +87,30 @@ const GLUE_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
 
 let loading: Promise<{ cv: OpenCv }> | undefined;
 
-/** The OpenCV runtime, loaded on first use; later calls share the same load. */
-export async function loadOpenCv(): Promise<OpenCv> {
+/**
+ * The OpenCV runtime, loaded on first use; later calls share the same load.
+ * Wrapped in `{ cv }` on purpose: the module itself is a self-resolving thenable,
+ * so returning it from an async function or resolving a promise with it hangs.
+ */
+export function loadOpenCv(): Promise<{ cv: OpenCv }> {
   if (!loading) {
     loading = load();
     // A failed load (e.g. the package is missing) may be retried by a later call.
     loading.catch(() => (loading = undefined));
   }
-  return (await loading).cv;
+  return loading;
 }
 
-/** Bytes the WebAssembly heap currently spans (it grows, never shrinks). */
-export function openCvHeapBytes(cv: OpenCv): number {
-  return cv.HEAPU8.buffer.byteLength;
+/**
+ * Where a fresh 16 MB block lands on the WebAssembly heap right now. The
+ * allocator reuses freed memory, so this address only moves up while memory
+ * stays allocated: comparing it before and after many calls detects leaks of
+ * objects nobody tracked (the heap's size alone does not, it starts at 128 MB).
+ */
+export function openCvHeapMark(cv: OpenCv): number {
+  const at = cv._malloc(16 * 1024 * 1024);
+  cv._free(at);
+  return at;
 }
 
 async function load(): Promise<{ cv: OpenCv }> {

@@ -4,12 +4,13 @@
  * not at grid times: each is named after its true presentation time, which is
  * recorded. Offered where exact times do not matter (a first look, dataset seeding).
  */
-import { rename, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { containerFacts } from './container-facts';
 import { frameFileName, stepMs, toMs } from './frame-times';
 import { gridSelect, SEEK_TOLERANCE_S, seekFor } from './grid-select';
 import { DEFAULT_JPEG_QUALITY } from './jpeg-quality';
-import { containerStartTime } from './container-start-time';
 import { VideoToSample } from './probe-video';
 import { FrameProgress, writeFrameJpegs } from './write-frame-jpegs';
 
@@ -39,37 +40,37 @@ export async function extractKeyframes(video: VideoToSample, options: ExtractKey
   const endS = Math.min(options.endS ?? video.durationS, video.durationS);
   if (!(endS >= startS)) throw new RangeError(`endS (${endS}) must not be before startS (${startS})`);
   const everyS = options.everyS;
-  if (everyS !== undefined) stepMs(everyS);
-  // With a grid the segment starts on its first grid time, as in extractFrames.
+  // With a grid the stretch starts on its first grid time, as in extractFrames.
   const first = everyS === undefined ? startS : (Math.ceil(toMs(startS) / stepMs(everyS)) * stepMs(everyS)) / 1000;
-  const seekS = seekFor(first);
-  const startTimeS = video.startTimeS ?? (await containerStartTime(video.input, options.signal));
-  const written = await writeFrameJpegs({
-    input: video.input,
-    seekS,
-    startTimeS,
-    durationS: Math.max(0, endS - SEEK_TOLERANCE_S - seekS),
-    // `key` keeps this right even with a decoder that ignores -skip_frame (it is then only slower).
-    filter: everyS === undefined ? "select='key'" : gridSelect({ everyS, startTimeS, also: 'key' }),
-    // an upper bound: at most every frame of the stretch
-    maxFrames: Math.ceil((endS - seekS) * video.fps) + 1,
-    quality: options.quality ?? DEFAULT_JPEG_QUALITY,
-    decoderOptions: ['-skip_frame', 'nokey', ...(options.threads !== undefined ? ['-threads', String(options.threads)] : [])],
-    tempParent: options.tempParent,
-    signal: options.signal,
-    onProgress: options.onProgress,
-  });
+  if (options.signal?.aborted) throw options.signal.reason;
+  const dir = await mkdtemp(path.join(options.tempParent ?? os.tmpdir(), 'visionflow-keyframes-'));
   try {
+    const startTimeS = video.startTimeS ?? (await containerFacts(video.input, options.signal)).startTimeS;
+    const seekS = seekFor(first);
+    const written = await writeFrameJpegs({
+      input: video.input,
+      readOptions: [...(seekS > 0 ? ['-ss', seekS.toFixed(6)] : []), '-t', Math.max(0, endS - SEEK_TOLERANCE_S - seekS).toFixed(6)],
+      timeOffsetS: -startTimeS,
+      // `key` keeps this right even with a decoder that ignores -skip_frame (it is then only slower).
+      filter: everyS === undefined ? "select='key'" : gridSelect({ everyS, timeOffsetS: -startTimeS, also: 'key' }),
+      // an upper bound: every frame of the stretch
+      maxFrames: Math.ceil((endS - seekS) * video.fps) + 1,
+      quality: options.quality ?? DEFAULT_JPEG_QUALITY,
+      decoderOptions: ['-skip_frame', 'nokey', ...(options.threads !== undefined ? ['-threads', String(options.threads)] : [])],
+      dir,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
     const frames: ExtractedKeyframe[] = [];
-    for (const frame of written.frames) {
+    for (const frame of written) {
       const tS = toMs(frame.ptsS) / 1000;
-      const file = path.join(written.dir, frameFileName(tS));
+      const file = path.join(dir, frameFileName(tS));
       await rename(frame.file, file);
       frames.push({ tS, ptsS: frame.ptsS, file });
     }
-    return { dir: written.dir, frames };
+    return { dir, frames };
   } catch (err) {
-    await rm(written.dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
     throw err;
   }
 }

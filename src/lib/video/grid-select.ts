@@ -4,8 +4,10 @@
  * falls in a later grid cell than the last kept frame, so a segment is decoded once,
  * front to back, and nothing is kept twice.
  *
- * ffmpeg runs with -copyts, so `t` is the frame's own timestamp (plus the container's
- * start time) whatever the seek: a segment and a whole-video run see the same numbers.
+ * ffmpeg runs with -copyts, so `t` is the frame's own timestamp whatever the seek: a
+ * segment and a whole-video run see the same numbers. `t + timeOffsetS` is the time on
+ * the video's timeline (offset: minus the container's start time after a seek, the
+ * first keyframe when reading a concat list).
  * Times carry a half-millisecond tolerance (SEEK_TOLERANCE_S): a frame stamped 0.4999 s
  * by a 1/10000 time base counts as "at 0.5 s". Segments seek to (start - tolerance), so
  * the frame a boundary belongs to is decided the same way on both sides of it.
@@ -21,15 +23,15 @@ export function seekFor(firstS: number): number {
 
 export interface GridSelectOptions {
   everyS: number;
-  /** The container's start time (VideoInfo.startTimeS): `t` counts from it under -copyts. */
-  startTimeS?: number;
+  /** Added to ffmpeg's `t` to give the time on the video's timeline. */
+  timeOffsetS?: number;
   /** An ffmpeg expression a frame must also satisfy, e.g. 'key'. */
   also?: string;
 }
 
 /** `select='…'` without spaces; the single quotes protect its commas inside the filtergraph. */
-export function gridSelect({ everyS, startTimeS = 0, also }: GridSelectOptions): string {
-  const offset = SEEK_TOLERANCE_S - startTimeS;
+export function gridSelect({ everyS, timeOffsetS = 0, also }: GridSelectOptions): string {
+  const offset = SEEK_TOLERANCE_S + timeOffsetS;
   const shift = offset >= 0 ? `+${decimal(offset)}` : `-${decimal(-offset)}`;
   const every = decimal(toMs(everyS) / 1000);
   const cell = (time: string) => `floor((${time}${shift})/${every})`;

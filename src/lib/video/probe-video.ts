@@ -4,7 +4,7 @@
  * keyframe-mode run or a segment seek costs). Anything ffprobe cannot read as a moving
  * picture (an image, a web page, audio only, random bytes) is a NotAVideoError.
  */
-import { keyframeTimes } from './keyframe-times';
+import { keyframeTimes } from './packet-times';
 import { NotAVideoError } from './not-a-video-error';
 import { FfprobeError, runFfprobe } from './run-ffprobe';
 
@@ -29,8 +29,8 @@ export interface VideoInfo {
   startTimeS: number;
 }
 
-/** What extraction needs to know of a video: probeVideo's result, or these fields of it (the start time is then read with ffprobe). */
-export type VideoToSample = Pick<VideoInfo, 'input' | 'durationS' | 'fps'> & { startTimeS?: number };
+/** What extraction needs to know of a video: probeVideo's result, or these fields of it (start time and demuxer are then read with ffprobe). */
+export type VideoToSample = Pick<VideoInfo, 'input' | 'durationS' | 'fps'> & Partial<Pick<VideoInfo, 'startTimeS' | 'formatName'>>;
 
 /** Seconds of packets read to measure the keyframe interval: enough for several GOPs of a typical camera, little to download from a URL. */
 const KEYFRAME_SAMPLE_S = 12;

@@ -1,13 +1,11 @@
 /**
- * One ffmpeg process that decodes a stretch of a video and writes the frames a
- * `select` expression keeps as JPEGs into a fresh temp folder, reporting each frame's
- * true time. Input seeking (`-ss` before `-i`) starts decoding at the keyframe before
- * the stretch, `-t` before `-i` stops reading at its end and `-frames:v` stops as soon
- * as the last wanted frame is written, so nothing outside the stretch is decoded.
- * ffmpeg's autorotation stays on: frames come out the way players show them.
+ * One ffmpeg process that decodes what its read options say (a seek and a duration,
+ * or a concat list of keyframe spans) and writes the frames a `select` expression
+ * keeps as JPEGs, reporting each frame's true time from showinfo. `-frames:v` stops
+ * ffmpeg as soon as the last wanted frame is written. ffmpeg's autorotation stays on:
+ * frames come out the way players show them.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { jpegQscale } from './jpeg-quality';
 import { runFfmpeg } from './run-ffmpeg';
@@ -21,13 +19,12 @@ export interface FrameProgress {
 }
 
 export interface FrameJpegRun {
+  /** The video, or the concat list. */
   input: string;
-  /** Input seek in seconds on the video's timeline (0: from the start). */
-  seekS: number;
-  /** The container's start time (VideoInfo.startTimeS): under -copyts frame timestamps include it. */
-  startTimeS: number;
-  /** Seconds to read after the seek point. */
-  durationS: number;
+  /** Options before -i choosing what is read (-ss/-t, or -f concat). */
+  readOptions: readonly string[];
+  /** Added to ffmpeg's t (under -copyts) to give the time on the video's timeline. */
+  timeOffsetS: number;
   /** The filter chain before showinfo (a select expression). */
   filter: string;
   /** Stop after this many frames. */
@@ -36,61 +33,48 @@ export interface FrameJpegRun {
   quality: number;
   /** Decoder options placed before -i (e.g. -skip_frame nokey, -threads 1). */
   decoderOptions?: readonly string[];
-  /** Where the temp folder is made (default os.tmpdir()). */
-  tempParent?: string;
+  /** An existing, empty folder the JPEGs go to (as 000000.jpg, 000001.jpg, ...). */
+  dir: string;
   signal?: AbortSignal;
   onProgress?: (progress: FrameProgress) => void;
 }
 
 export interface WrittenFrame {
-  /** True presentation time in the video (from its start time), seconds. */
+  /** True presentation time on the video's timeline, seconds. */
   ptsS: number;
   file: string;
 }
 
-/** The temp folder (the caller owns it) and the frames in time order. On any failure the folder is removed. */
-export async function writeFrameJpegs(run: FrameJpegRun): Promise<{ dir: string; frames: WrittenFrame[] }> {
+/** The frames written, in time order. */
+export async function writeFrameJpegs(run: FrameJpegRun): Promise<WrittenFrame[]> {
   const qscale = jpegQscale(run.quality);
-  const dir = await mkdtemp(path.join(run.tempParent ?? os.tmpdir(), 'visionflow-frames-'));
-  try {
-    const showinfo = new ShowinfoFrames();
-    const seek = run.seekS > 0 ? ['-ss', run.seekS.toFixed(6)] : [];
-    await runFfmpeg({
-      input: run.input,
-      // -copyts: timestamps stay the file's own, so a frame's time does not depend on where the seek landed
-      inputOptions: [...(run.decoderOptions ?? []), ...seek, '-t', run.durationS.toFixed(6), '-copyts'],
-      outputOptions: [
-        '-map', '0:v:0', '-an', '-sn', '-dn',
-        '-vf', `${run.filter},showinfo`,
-        // passthrough: one JPEG per kept frame, no duplicates or drops to fill a constant rate
-        '-vsync', 'passthrough',
-        '-frames:v', String(run.maxFrames),
-        '-q:v', String(qscale),
-        '-f', 'image2', '-start_number', '0',
-      ],
-      output: path.join(dir, '%06d.jpg'),
-      signal: run.signal,
-      onStderrLine: (line) => {
-        const t = showinfo.line(line);
-        if (t !== undefined) run.onProgress?.({ frames: showinfo.times.length, atS: t - run.startTimeS });
-        else if (run.onProgress && line.startsWith('frame=')) run.onProgress({ frames: showinfo.times.length, atS: Math.max(run.seekS, statsTime(line) - run.startTimeS) });
-      },
-    });
-    const files = (await readdir(dir)).filter((f) => /^\d{6}\.jpg$/.test(f)).sort();
-    if (files.length !== Math.min(showinfo.times.length, run.maxFrames)) {
-      throw new Error(`ffmpeg wrote ${files.length} JPEGs but reported ${showinfo.times.length} frames for ${run.input}`);
-    }
-    return { dir, frames: files.map((f, i) => ({ ptsS: round6(showinfo.times[i] - run.startTimeS), file: path.join(dir, f) })) };
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
+  const showinfo = new ShowinfoFrames();
+  await runFfmpeg({
+    input: run.input,
+    // -copyts: timestamps stay the file's own, so a frame's time does not depend on where reading started
+    inputOptions: [...(run.decoderOptions ?? []), ...run.readOptions, '-copyts'],
+    outputOptions: [
+      '-map', '0:v:0', '-an', '-sn', '-dn',
+      '-vf', `${run.filter},showinfo`,
+      // passthrough: one JPEG per kept frame, no duplicates or drops to fill a constant rate
+      '-vsync', 'passthrough',
+      '-frames:v', String(run.maxFrames),
+      '-q:v', String(qscale),
+      '-f', 'image2', '-start_number', '0',
+    ],
+    output: path.join(run.dir, '%06d.jpg'),
+    signal: run.signal,
+    onStderrLine: (line) => {
+      const t = showinfo.line(line);
+      if (t !== undefined) run.onProgress?.({ frames: showinfo.times.length, atS: t + run.timeOffsetS });
+      else if (run.onProgress && line.startsWith('frame=')) run.onProgress({ frames: showinfo.times.length, atS: (showinfo.times.at(-1) ?? 0) + run.timeOffsetS });
+    },
+  });
+  const files = (await readdir(run.dir)).filter((f) => /^\d{6}\.jpg$/.test(f)).sort();
+  if (files.length !== Math.min(showinfo.times.length, run.maxFrames)) {
+    throw new Error(`ffmpeg wrote ${files.length} JPEGs but reported ${showinfo.times.length} frames for ${run.input}`);
   }
-}
-
-/** `time=00:01:02.50` of a progress line, in seconds (0 when absent or N/A). */
-function statsTime(line: string): number {
-  const m = /time=(\d+):(\d+):(\d+(?:\.\d+)?)/.exec(line);
-  return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : 0;
+  return files.map((f, i) => ({ ptsS: round6(showinfo.times[i] + run.timeOffsetS), file: path.join(run.dir, f) }));
 }
 
 function round6(value: number): number {
