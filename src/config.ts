@@ -47,6 +47,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'CVAT_USERNAME', description: 'CVAT user for a login token (POST /api/auth/login) or basic auth.' },
   { name: 'CVAT_PASSWORD', secret: true, description: 'Password of CVAT_USERNAME.' },
   { name: 'CVAT_ORG', description: 'CVAT organization slug, sent as X-Organization.' },
+  { name: 'FFMPEG_PATH', default: 'ffmpeg', description: 'ffmpeg binary for video pipelines.' },
+  { name: 'FFPROBE_PATH', default: 'ffprobe', description: 'ffprobe binary for video pipelines.' },
   { name: 'REKOGNITION_ENDPOINT', description: 'Rekognition endpoint override (tests, VPC endpoints). Unset: AWS in AWS_REGION.' },
   { name: 'REKOGNITION_POLL_INTERVAL', default: '10s', description: 'How often to poll a model while it starts, stops or trains.' },
   { name: 'LABEL_STUDIO_URL', description: 'Label Studio base URL, e.g. http://localhost:8080 (Label Studio pipelines).' },

@@ -8,6 +8,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { S3Client } from '@aws-sdk/client-s3';
 import { inLanes } from '../lib/concurrency/bounded-lanes';
+import { annotateFrame } from '../lib/detection/annotate-frame';
 import { Detection, Detector } from '../lib/detection/detection';
 import { LocalLogoDetector } from '../lib/detection/local-logo-detector';
 import { FrameDetections, summarizeLabels } from '../lib/detection/detection-report';
@@ -65,6 +66,8 @@ export interface ReportInput {
   reportKey: string;
   partsPrefix: string;
   everyS: number;
+  /** Also write frames with boxes drawn to `<framesTo>/<video>/annotated/`. */
+  annotate?: { framesTo: string; videoName: string };
   header: Record<string, unknown>;
 }
 
@@ -196,7 +199,20 @@ export function createVideoActivities(deps: VideoActivityDeps) {
       }
       frames.sort((a, b) => a.tS - b.tS);
       const labels = summarizeLabels(frames, input.everyS);
-      await storage.put(input.reportKey, JSON.stringify({ ...input.header, labels, frames }, null, 2), { contentType: 'application/json' });
+      let annotated = 0;
+      if (input.annotate) {
+        const framesStorage = deps.openStorage(input.annotate.framesTo);
+        await inLanes(frames.filter((f) => f.detections.length > 0), 4, async (f) => {
+          const jpeg = await framesStorage.get(f.key);
+          if (!jpeg) return;
+          await framesStorage.put(f.key.replace(/\/([^/]+)$/, '/annotated/$1'), await annotateFrame(jpeg, f.detections), { contentType: 'image/jpeg' });
+          annotated++;
+        });
+      }
+      const annotatedTo = input.annotate ? `${input.annotate.framesTo}/${input.annotate.videoName}/annotated/` : null;
+      await storage.put(input.reportKey, JSON.stringify({ ...input.header, annotatedFrames: annotatedTo ? { folder: annotatedTo, count: annotated } : null, labels, frames }, null, 2), {
+        contentType: 'application/json',
+      });
       for (const part of parts) await storage.delete(part.key);
       return { frames: frames.length, labels };
     },

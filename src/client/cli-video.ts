@@ -20,6 +20,7 @@ interface VideoFlags {
   quality?: number;
   inferenceUnits?: number;
   idleTimeout?: number;
+  annotate?: boolean;
   detach?: boolean;
   json?: boolean;
 }
@@ -81,6 +82,7 @@ export function addVideoCommands(program: Command): void {
     .option('--report-to <url>', 'report: a .json URL or a folder (default VISIONFLOW_STORAGE/reports)')
     .option('--quality <q>', 'JPEG quality 1-100 (default 95)', intArg('--quality', 1))
     .option('--inference-units <n>', 'inference units when the model is started (default 1)', intArg('--inference-units', 1))
+    .option('--annotate', 'also store frames with boxes drawn (<frames-to>/<video>/annotated/)')
     .option('--idle-timeout <duration>', 'stop the model this long after the last run (default 5m)', durationArg('--idle-timeout'))
     .option('--detach', 'start and return without waiting')
     .option('--json', 'machine-readable output')
@@ -103,6 +105,7 @@ export function addVideoCommands(program: Command): void {
           every: flags.every !== undefined ? flags.every / 1000 : undefined,
           quality: flags.quality,
           minConfidence: flags.minConfidence,
+          annotate: flags.annotate,
           detector: flags.logos
             ? { type: 'local', logos: normalizeStorageUrl(flags.logos) }
             : { type: 'rekognition', modelArn: flags.modelArn!, inferenceUnits: flags.inferenceUnits, idleTimeoutMs: flags.idleTimeout },

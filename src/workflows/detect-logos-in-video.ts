@@ -65,6 +65,8 @@ export interface DetectLogosInput extends ExtractVideoFramesInput {
   reportTo: string;
   /** DetectCustomLabels calls in flight per segment, default 4. */
   concurrency?: number;
+  /** Also store frames with boxes drawn under `<framesTo>/<video name>/annotated/`. */
+  annotate?: boolean;
 }
 
 export interface FramesResult {
@@ -241,6 +243,7 @@ export async function detectLogosInVideo(input: DetectLogosInput): Promise<Detec
     reportKey: report.key,
     partsPrefix,
     everyS,
+    annotate: input.annotate ? { framesTo: input.framesTo, videoName: video.name } : undefined,
     header: {
       video: { url: input.video, ...video },
       every: everyS,

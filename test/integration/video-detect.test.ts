@@ -149,7 +149,7 @@ describeS3('detectLogosInVideo with a Rekognition Custom Labels model', () => {
     const out = tempDir('local-out');
     const before = rek.requests.length;
     const run = await runCli(
-      ['video', 'detect', fileURLToPath(videoUrl), '--logos', logos, '--every', '500ms', '--frames-to', path.join(out, 'frames'), '--report-to', path.join(out, 'report.json'), '--json'],
+      ['video', 'detect', fileURLToPath(videoUrl), '--logos', logos, '--every', '500ms', '--annotate', '--frames-to', path.join(out, 'frames'), '--report-to', path.join(out, 'report.json'), '--json'],
       testEnv('video', { REKOGNITION_ENDPOINT: rek.url }),
     );
     expect(run.stderr).toBe('');
@@ -169,6 +169,21 @@ describeS3('detectLogosInVideo with a Rekognition Custom Labels model', () => {
     expect(report.model).toMatchObject({ type: 'local' });
     for (const f of report.frames) if (!logoOnAt(f.tS)) expect(f.detections).toEqual([]);
     expect(rek.requests.length).toBe(before); // no cloud call at all
+    const annotated = fs.readdirSync(path.join(out, 'frames', 'promo-clip', 'annotated'));
+    expect(annotated).toHaveLength(logo.frames);
+    expect(report.annotatedFrames.count).toBe(logo.frames);
+
+    // A model visionflow did not start is stopped only with --force.
+    const running = rek.addVersion({ projectName: 'logos', versionName: 'manual', status: 'RUNNING' });
+    const env = testEnv('video', { REKOGNITION_ENDPOINT: rek.url, AWS_REGION: 'us-east-1' });
+    const refused = await runCli(['rekognition', 'stop', running], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--force');
+    expect((await runCli(['rekognition', 'stop', running, '--force'], env)).code).toBe(0);
+    await eventually(async () => rek.status(running) === 'STOPPED', 10_000, 'the forced stop');
+    const models = await runCli(['rekognition', 'models', '--json'], env);
+    expect(models.code).toBe(0);
+    expect(Array.isArray(JSON.parse(models.stdout))).toBe(true);
   });
 
   async function reportText(id: string): Promise<string> {

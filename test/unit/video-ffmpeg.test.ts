@@ -94,6 +94,7 @@ beforeAll(async () => {
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-t', '12', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', file('clip.mp4')]);
   // The same pictures marked to be shown turned (a phone held upright): a display matrix, no re-encode.
   ffmpeg(['-i', file('clip.mp4'), '-c', 'copy', '-metadata:s:v', 'rotate=90', file('rotated.mp4')]);
+  await writeFile(file("it's a clip.mp4"), await readFile(file('clip.mp4')));
   // MPEG-TS: the container clock starts at 1.4 s, not 0
   ffmpeg(['-i', file('clip.mp4'), '-c', 'copy', file('clip.ts')]);
   // NTSC rate (30000/1001) in Matroska, whose 1 ms time base rounds every timestamp.
@@ -199,6 +200,7 @@ describe('extractFrames: exact times', () => {
     ['rotated.mp4', 1, 'spans'],
     ['ntsc.mkv', 0.5, 'spans'],
     ['clip.ts', 1, 'pass'], // MPEG-TS seeks only approximately: always a single pass
+    ["it's a clip.mp4", 2, 'spans'], // quotes and spaces survive the concat list
   ])('%s every %s s: decoding only keyframe spans gives the same JPEGs as a single pass', async (name, everyS, decoded) => {
     const video = await probeVideo(file(name));
     const spans = await extractFrames(video, { everyS, decode: 'spans' });
