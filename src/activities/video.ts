@@ -20,6 +20,7 @@ import { createS3Client } from '../lib/storage/s3-storage';
 import { StorageOpener } from '../lib/storage/open-storage';
 import { mediaName, readableUrl } from '../lib/storage/readable-url';
 import { extractFrames } from '../lib/video/extract-frames';
+import { extractKeyframes } from '../lib/video/extract-keyframes';
 import { frameName, frameTimes } from '../lib/video/frame-times';
 import { NotAVideoError } from '../lib/video/not-a-video-error';
 import { probeVideo, VideoInfo } from '../lib/video/probe-video';
@@ -46,6 +47,8 @@ export interface SegmentInput {
   everyS: number;
   quality: number;
   framesTo: string;
+  /** Keyframes only (far faster): at most one per grid cell, named by its true time. */
+  keyframes?: boolean;
 }
 
 export interface DetectSegmentInput {
@@ -114,11 +117,35 @@ export function createVideoActivities(deps: VideoActivityDeps) {
     async extractVideoSegment(input: SegmentInput): Promise<{ times: number[]; missing: number[] }> {
       const ctx = Context.current();
       const storage = deps.openStorage(input.framesTo);
-      const expected = frameTimes(input.durationS, input.everyS, input.startS, input.endS);
+      /** Frames already stored (an earlier attempt) are kept; writes are atomic. */
+      const storeFrames = (frames: { tS: number; ptsS: number; file: string }[]) =>
+        inLanes(frames, 4, async (frame) => {
+          const key = frameName(input.videoName, frame.tS);
+          if (!present.has(key)) await storage.put(key, await readFile(frame.file), { contentType: 'image/jpeg', metadata: { 'pts-seconds': String(frame.ptsS) } });
+        });
       const present = new Set((await storage.list(`${input.videoName}/`)).map((o) => o.key));
+      const source = { input: await readableUrl(input.video, s3Client), durationS: input.durationS, fps: input.fps };
+      if (input.keyframes) {
+        const keyframes = await extractKeyframes(source, {
+          everyS: input.everyS,
+          startS: input.startS,
+          endS: input.endS,
+          quality: input.quality,
+          threads: 1,
+          signal: ctx.cancellationSignal,
+          onProgress: (p) => ctx.heartbeat(p),
+        });
+        try {
+          await storeFrames(keyframes.frames);
+        } finally {
+          await rm(keyframes.dir, { recursive: true, force: true });
+        }
+        return { times: keyframes.frames.map((f) => f.tS), missing: [] };
+      }
+      const expected = frameTimes(input.durationS, input.everyS, input.startS, input.endS);
       if (expected.every((t) => present.has(frameName(input.videoName, t)))) return { times: expected, missing: [] };
       const extracted = await extractFrames(
-        { input: await readableUrl(input.video, s3Client), durationS: input.durationS, fps: input.fps },
+        source,
         {
           everyS: input.everyS,
           startS: input.startS,
@@ -130,10 +157,7 @@ export function createVideoActivities(deps: VideoActivityDeps) {
         },
       );
       try {
-        await inLanes(extracted.frames, 4, async (frame) => {
-          const key = frameName(input.videoName, frame.tS);
-          if (!present.has(key)) await storage.put(key, await readFile(frame.file), { contentType: 'image/jpeg', metadata: { 'pts-seconds': String(frame.ptsS) } });
-        });
+        await storeFrames(extracted.frames);
       } finally {
         await rm(extracted.dir, { recursive: true, force: true });
       }

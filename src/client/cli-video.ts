@@ -21,6 +21,7 @@ interface VideoFlags {
   inferenceUnits?: number;
   idleTimeout?: number;
   annotate?: boolean;
+  keyframes?: boolean;
   detach?: boolean;
   json?: boolean;
 }
@@ -49,11 +50,13 @@ export function addVideoCommands(program: Command): void {
     .requiredOption('--to <url>', 'where frames go: s3://bucket/prefix, file:///abs/dir or ./dir')
     .option('--every <duration>', 'time between frames, e.g. 1s, 500ms (default 1s)', durationArg('--every'))
     .option('--quality <q>', 'JPEG quality 1-100 (default 95)', intArg('--quality', 1))
+    .option('--keyframes', 'keyframes only, named by their true time: much faster when exact times do not matter')
     .option('--detach', 'start and return without waiting')
     .option('--json', 'machine-readable output')
     .action(async (input: string, flags: VideoFlags) => {
       await withClient(async (vf) => {
         const run = await vf.startVideoRun('extractVideoFrames', {
+          keyframes: flags.keyframes,
           video: videoUrl(input),
           framesTo: normalizeStorageUrl(flags.to!),
           every: flags.every !== undefined ? flags.every / 1000 : undefined,
@@ -83,6 +86,7 @@ export function addVideoCommands(program: Command): void {
     .option('--quality <q>', 'JPEG quality 1-100 (default 95)', intArg('--quality', 1))
     .option('--inference-units <n>', 'inference units when the model is started (default 1)', intArg('--inference-units', 1))
     .option('--annotate', 'also store frames with boxes drawn (<frames-to>/<video>/annotated/)')
+    .option('--keyframes', 'keyframes only (much faster; frames named by their true time)')
     .option('--idle-timeout <duration>', 'stop the model this long after the last run (default 5m)', durationArg('--idle-timeout'))
     .option('--detach', 'start and return without waiting')
     .option('--json', 'machine-readable output')
@@ -106,6 +110,7 @@ export function addVideoCommands(program: Command): void {
           quality: flags.quality,
           minConfidence: flags.minConfidence,
           annotate: flags.annotate,
+          keyframes: flags.keyframes,
           detector: flags.logos
             ? { type: 'local', logos: normalizeStorageUrl(flags.logos) }
             : { type: 'rekognition', modelArn: flags.modelArn!, inferenceUnits: flags.inferenceUnits, idleTimeoutMs: flags.idleTimeout },

@@ -35,6 +35,11 @@ export interface ExtractVideoFramesInput {
   framesTo: string;
   /** Seconds of video per extraction activity, default 60. */
   segmentS?: number;
+  /**
+   * Keyframes only, at most one per `every` cell, named by their true time: many times
+   * faster, for when exact times do not matter (a first look, seeding a dataset).
+   */
+  keyframes?: boolean;
 }
 
 export interface RekognitionDetectorOptions {
@@ -157,6 +162,7 @@ async function extractAll(input: ExtractVideoFramesInput, everyS: number, qualit
         everyS,
         quality,
         framesTo: input.framesTo,
+        keyframes: input.keyframes,
       });
       extracted[segment.index] = r.times;
       progress.extracted += r.times.length;
