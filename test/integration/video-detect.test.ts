@@ -14,7 +14,7 @@ import { eventually, rootCause, runCli, s3Available, tempDir, testEnv, useWorker
 import { fileURLToPath } from 'node:url';
 import { acmeLogoPng, frameTimeOf, LOGO_RANGES, logoInPixels, logoOnAt, makeLogoVideo } from '../support/logo-video';
 import { RekognitionStandIn, startRekognitionStandIn } from '../support/rekognition-stand-in';
-import { readStored } from '../support/stored-objects';
+import { readS3Object, readStored, testS3Client } from '../support/stored-objects';
 
 const describeS3 = s3Available() ? describe : describe.skip;
 
@@ -26,23 +26,11 @@ describeS3('detectLogosInVideo with a Rekognition Custom Labels model', () => {
   let videoUrl: string;
   const bucket = process.env.VF_TEST_S3_BUCKET!;
   beforeAll(async () => {
-    s3 = new S3Client({
-      endpoint: process.env.VF_TEST_S3_ENDPOINT,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: process.env.VF_TEST_S3_ACCESS_KEY!, secretAccessKey: process.env.VF_TEST_S3_SECRET_KEY! },
-    });
+    s3 = testS3Client();
     rek = await startRekognitionStandIn({
       startDelayMs: 400,
       stopDelayMs: 200,
-      s3Reader: async (b, key) => {
-        try {
-          const res = await s3.send(new GetObjectCommand({ Bucket: b, Key: key }));
-          return Buffer.from(await res.Body!.transformToByteArray());
-        } catch {
-          return undefined;
-        }
-      },
+      s3Reader: (b, key) => readS3Object(s3, b, key),
       // The stand-in "sees" the logo exactly when the frame's pixels show it.
       detections: async (image) => (image.bytes && (await logoInPixels(image.bytes)) ? [LOGO] : []),
     });

@@ -13,6 +13,7 @@ import { connectClient, eventually, rootCause, s3Available, spawnWorkerProcess, 
 import { logoInPixels, makeLogoVideo } from '../support/logo-video';
 import { RekognitionStandIn, startRekognitionStandIn } from '../support/rekognition-stand-in';
 import { scene } from '../support/scenes';
+import { readS3Object, testS3Client } from '../support/stored-objects';
 
 const describeS3 = s3Available() ? describe : describe.skip;
 const LOGO = { Name: 'acme-logo', Confidence: 88, Geometry: { BoundingBox: { Width: 0.2, Height: 0.2, Left: 0.1, Top: 0.1 } } };
@@ -26,23 +27,12 @@ describeS3('Rekognition models: worker crash and training', () => {
   const env = () => testEnv('video-crash', { REKOGNITION_ENDPOINT: rek.url, REKOGNITION_POLL_INTERVAL: '100ms', AWS_REGION: 'us-east-1' });
 
   beforeAll(async () => {
-    s3 = new S3Client({
-      endpoint: process.env.VF_TEST_S3_ENDPOINT,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: process.env.VF_TEST_S3_ACCESS_KEY!, secretAccessKey: process.env.VF_TEST_S3_SECRET_KEY! },
-    });
+    s3 = testS3Client();
     rek = await startRekognitionStandIn({
       startDelayMs: 300,
       stopDelayMs: 200,
       trainDelayMs: 500,
-      s3Reader: async (b, key) => {
-        try {
-          return Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: b, Key: key }))).Body!.transformToByteArray());
-        } catch {
-          return undefined;
-        }
-      },
+      s3Reader: (b, key) => readS3Object(s3, b, key),
       detections: async (image) => (image.bytes && (await logoInPixels(image.bytes)) ? [LOGO] : []),
     });
     vf = await connectClient(testConfig('video-crash'));

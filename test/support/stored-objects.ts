@@ -7,6 +7,26 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
+/** A client for the test MinIO (global setup), independent of the code under test. */
+export function testS3Client(): S3Client {
+  return new S3Client({
+    endpoint: process.env.VF_TEST_S3_ENDPOINT,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: process.env.VF_TEST_S3_ACCESS_KEY!, secretAccessKey: process.env.VF_TEST_S3_SECRET_KEY! },
+  });
+}
+
+/** An object's bytes from the test MinIO, or undefined. */
+export async function readS3Object(s3: S3Client, bucket: string, key: string): Promise<Buffer | undefined> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from(await res.Body!.transformToByteArray());
+  } catch {
+    return undefined;
+  }
+}
+
 export async function readStored(destination: string, prefix: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   if (destination.startsWith('file://')) {
@@ -25,12 +45,7 @@ export async function readStored(destination: string, prefix: string): Promise<M
   }
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(destination)!;
   const [bucket, base] = [m[1], m[2]];
-  const s3 = new S3Client({
-    endpoint: process.env.VF_TEST_S3_ENDPOINT,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: process.env.VF_TEST_S3_ACCESS_KEY!, secretAccessKey: process.env.VF_TEST_S3_SECRET_KEY! },
-  });
+  const s3 = testS3Client();
   const full = base ? `${base}/${prefix}/` : `${prefix}/`;
   const contents = [];
   let token: string | undefined;

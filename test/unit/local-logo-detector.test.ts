@@ -16,27 +16,13 @@ import { boundingBoxOf, projectCorners, quadProblem } from '../../src/lib/detect
 import { liveOpenCvObjects } from '../../src/lib/detection/orb-mat-scope';
 import { loadOpenCv, openCvHeapMark } from '../../src/lib/detection/orb-opencv-runtime';
 import { reencodeWithNoise, scene } from '../support/scenes';
+import { acmeLogoPng } from '../support/logo-video';
 
 const GLUE_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
 const listenersAtStart = GLUE_EVENTS.map((e) => process.listenerCount(e));
 
 /** A badge with texture ORB can latch on to: checkered bands, a star, bold text. */
-function acmeLogo(): Promise<Buffer> {
-  const w = 200;
-  const h = 120;
-  let checks = '';
-  for (let i = 0; i < w / 10; i++) {
-    checks += `<rect x="${i * 10}" y="0" width="10" height="10" fill="${i % 2 ? '#111' : '#fc0'}"/>`;
-    checks += `<rect x="${i * 10}" y="${h - 10}" width="10" height="10" fill="${i % 2 ? '#fc0' : '#111'}"/>`;
-  }
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">
-    <rect width="${w}" height="${h}" fill="#1a3d8f"/>${checks}
-    <polygon points="30,32 36,50 55,50 40,61 46,80 30,68 14,80 20,61 5,50 24,50" fill="#fff"/>
-    <text x="62" y="78" font-family="DejaVu Sans, sans-serif" font-weight="bold" font-size="40" fill="#fff">ACME</text>
-    <circle cx="180" cy="32" r="6" fill="#e22"/><rect x="60" y="88" width="125" height="5" fill="#fc0"/>
-  </svg>`;
-  return sharp(Buffer.from(svg)).png().toBuffer();
-}
+const acmeLogo = acmeLogoPng;
 
 /** A different logo: rounded badge, ring and triangle, italic serif text. */
 function zenoLogo(): Promise<Buffer> {
