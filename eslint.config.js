@@ -25,6 +25,14 @@ module.exports = tseslint.config(
     },
   },
   {
+    // fluent-ffmpeg is archived upstream: keep it behind src/lib/video so it can be replaced.
+    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['src/lib/video/**', 'src/workflows/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'fluent-ffmpeg', message: 'Use src/lib/video instead of fluent-ffmpeg directly.' }] }],
+    },
+  },
+  {
     files: ['src/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', workflowRestrictions],

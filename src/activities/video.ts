@@ -42,6 +42,9 @@ export interface SegmentInput {
   videoName: string;
   durationS: number;
   fps: number;
+  /** From the probe, so each segment needs no second ffprobe. */
+  startTimeS?: number;
+  formatName?: string;
   startS: number;
   endS: number;
   everyS: number;
@@ -124,7 +127,7 @@ export function createVideoActivities(deps: VideoActivityDeps) {
           if (!present.has(key)) await storage.put(key, await readFile(frame.file), { contentType: 'image/jpeg', metadata: { 'pts-seconds': String(frame.ptsS) } });
         });
       const present = new Set((await storage.list(`${input.videoName}/`)).map((o) => o.key));
-      const source = { input: await readableUrl(input.video, s3Client), durationS: input.durationS, fps: input.fps };
+      const source = { input: await readableUrl(input.video, s3Client), durationS: input.durationS, fps: input.fps, startTimeS: input.startTimeS, formatName: input.formatName };
       if (input.keyframes) {
         const keyframes = await extractKeyframes(source, {
           everyS: input.everyS,

@@ -157,6 +157,8 @@ async function extractAll(input: ExtractVideoFramesInput, everyS: number, qualit
         videoName: video.name,
         durationS: video.durationS,
         fps: video.fps,
+        startTimeS: video.startTimeS,
+        formatName: video.formatName,
         startS: segment.startS,
         endS: segment.endS,
         everyS,
