@@ -13,6 +13,11 @@
  *   reduces and writes them to a fresh `FileStorage` folder (so nothing is skipped),
  *   with 4 (the worker's default) and 8 frames in flight.
  *
+ * For the first setting, the pipeline also runs with frames from memory and with
+ * writes dropped (what the pull and the writes cost), and with frames fetched by
+ * node:http; for both, reduceImage's work without the Huffman optimisation pass. These
+ * what-ifs are evidence for changes in src, not figures of the current code.
+ *
  * Rounds run every method once, in an order rotated each round, after one warm-up
  * round, so background load hits all alike; the figure is the median run. CPU time
  * per run (all threads of the process, the in-process stand-in included; Python's
@@ -166,7 +171,6 @@ interface Sample {
 }
 
 interface Method {
-  key: string;
   setting: ReduceSettingKey;
   kind: 'pillow' | 'ceiling' | 'pipeline' | 'pipeline-frames-from-memory' | 'pipeline-writes-discarded' | 'pipeline-node-http' | 'whatif';
   inFlight: number;
@@ -354,7 +358,7 @@ export async function benchReduceThroughput(
 }
 
 function method(setting: ReduceSettingKey, kind: Method['kind'], inFlight: number, run: Method['run']): Method {
-  return { key: `${setting} ${kind} x${inFlight}`, setting, kind, inFlight, run, samples: [] };
+  return { setting, kind, inFlight, run, samples: [] };
 }
 
 /** Wall and CPU seconds (every thread of this process) of `fn`, and what other processes took meanwhile. */

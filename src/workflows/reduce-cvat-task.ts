@@ -89,7 +89,7 @@ export async function reduceCvatTask(input: ReduceCvatTaskInput): Promise<Reduce
   const vars = { task: parseTaskName(task.taskName), taskId: task.taskId };
   const report = reportKey(o.layout, vars);
   const partsPrefix = `${report.replace(/_report\.json$/, '')}_report.parts/${workflowInfo().runId}/`;
-  const reduce = { quality: o.quality, maxSide: o.maxSide, format: o.format, mozjpeg: o.mozjpeg, keepMetadata: o.keepMetadata };
+  const reduce = { quality: o.quality, maxSide: o.maxSide, format: o.format, mozjpeg: o.mozjpeg, optimizeCoding: o.optimizeCoding, keepMetadata: o.keepMetadata };
   const common = { task, destination: o.destination, layout: o.layout, reduce };
 
   let failure: unknown;

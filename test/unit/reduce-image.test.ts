@@ -184,3 +184,15 @@ describe('reduceImage: bad input and bad options', () => {
     expect(() => checkReduceOptions({ quality: 60, maxSide: 2048, format: 'same', mozjpeg: true })).not.toThrow();
   });
 });
+
+describe('reduceImage: encoder passes', () => {
+  test('optimizeCoding: false skips the Huffman pass: same quality and pixels, a bigger file', async () => {
+    const { body } = await photoJpeg('IMG_9001.jpg', 9001, 1600, 1200);
+    const optimized = await reduceImage(body, { quality: 60 });
+    const fast = await reduceImage(body, { quality: 60, optimizeCoding: false });
+    expect(jpegQuality(fast.body)).toBe(60);
+    expect(fast.body.length).toBeGreaterThan(optimized.body.length);
+    const [a, b] = await Promise.all([sharp(optimized.body).raw().toBuffer(), sharp(fast.body).raw().toBuffer()]);
+    expect(a.equals(b)).toBe(true); // Huffman coding is lossless: the same decoded pixels
+  });
+});

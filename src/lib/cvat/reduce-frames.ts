@@ -47,7 +47,7 @@ const CONTENT_TYPES: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/
 
 /** Settings that change the output bytes; a rerun with other settings re-uploads. */
 export function reductionSignature(o: ReduceOptions): string {
-  return `q${o.quality}-side${o.maxSide ?? 0}-${o.format ?? 'jpeg'}-${o.mozjpeg ? 'mozjpeg' : 'libjpeg'}-${o.keepMetadata ? 'meta' : 'strip'}`;
+  return `q${o.quality}-side${o.maxSide ?? 0}-${o.format ?? 'jpeg'}-${o.mozjpeg ? 'mozjpeg' : 'libjpeg'}${o.optimizeCoding === false ? '-fast' : ''}-${o.keepMetadata ? 'meta' : 'strip'}`;
 }
 
 export async function reduceFrames(jobs: FrameJob[], deps: ReduceFramesDeps): Promise<FrameResult[]> {

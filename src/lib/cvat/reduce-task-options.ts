@@ -22,6 +22,8 @@ export interface ReduceCvatTaskInput {
   /** Key layout under the destination, default '{lev}/{med}/{name}'. */
   layout?: string;
   mozjpeg?: boolean;
+  /** false skips the optimal-Huffman pass: faster, bigger files (see ReduceOptions). */
+  optimizeCoding?: boolean;
   keepMetadata?: boolean;
   /** Frames per activity (checkpoint granularity), default 32. */
   batchSize?: number;
@@ -40,6 +42,7 @@ export function normalizeReduceCvatTask(input: ReduceCvatTaskInput): ReduceCvatT
     via: 'frames',
     layout: DEFAULT_LAYOUT,
     mozjpeg: false,
+    optimizeCoding: true,
     keepMetadata: false,
     batchSize: 32,
     parallelBatches: 4,

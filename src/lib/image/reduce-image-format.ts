@@ -10,6 +10,11 @@ export interface ReduceOptions {
   format?: OutputFormat;
   /** mozjpeg trellis quantisation: ~10 % smaller JPEGs for ~2x the encode time. */
   mozjpeg?: boolean;
+  /**
+   * Optimal Huffman tables (an extra encoder pass; default true): about 19 % smaller files
+   * at quality 60 for about 37 % more CPU per image. false encodes like Pillow's default.
+   */
+  optimizeCoding?: boolean;
   /** Keep EXIF/XMP/ICC metadata instead of stripping it. */
   keepMetadata?: boolean;
 }

@@ -62,7 +62,7 @@ export async function reduceImage(input: Buffer, options: ReduceOptions): Promis
     pipeline = pipeline.resize({ width: options.maxSide, height: options.maxSide, fit: 'inside', withoutEnlargement: true });
   }
   if (options.keepMetadata) pipeline = pipeline.keepMetadata();
-  if (target === 'jpeg') pipeline = pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: options.quality, mozjpeg: options.mozjpeg ?? false });
+  if (target === 'jpeg') pipeline = pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: options.quality, mozjpeg: options.mozjpeg ?? false, optimiseCoding: options.optimizeCoding ?? true });
   else if (target === 'webp') pipeline = pipeline.webp({ quality: options.quality });
   else pipeline = pipeline.png({ compressionLevel: 9, adaptiveFiltering: true });
 
