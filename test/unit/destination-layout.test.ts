@@ -118,6 +118,7 @@ describe('normalizeReduceCvatTask', () => {
       via: 'frames',
       layout: '{lev}/{med}/{name}',
       mozjpeg: false,
+      optimizeCoding: true,
       keepMetadata: false,
       batchSize: 32,
       parallelBatches: 4,
