@@ -22,6 +22,7 @@
  * whether Label Studio (Django's runserver: one process, a thread per connection, one
  * GIL) is what limits the speed-up.
  */
+import { TimedFileStorage } from './timed-file-storage';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -32,8 +33,6 @@ import { planFromExport } from '../src/lib/label-studio/dataset-plan';
 import { downloadTasks } from '../src/lib/label-studio/download-images';
 import { normalizeDownloadLabelStudio } from '../src/lib/label-studio/download-options';
 import { LabelStudioClient } from '../src/lib/label-studio/label-studio-client';
-import { FileStorage } from '../src/lib/storage/file-storage';
-import { ObjectInfo, PutOptions } from '../src/lib/storage/storage';
 import { findLabelStudio, LabelStudioAdmin, LabelStudioServer, startLabelStudio } from '../test/support/label-studio';
 import { mapWithConcurrency } from './concurrency';
 import { cpuSnapshot, otherCores } from './cpu-load';
@@ -400,29 +399,6 @@ class TimedClient extends LabelStudioClient {
   }
 }
 
-/** FileStorage that adds up the time spent in head and put. */
-class TimedFileStorage extends FileStorage {
-  headMs = 0;
-  putMs = 0;
-
-  override async head(key: string): Promise<ObjectInfo | undefined> {
-    const start = performance.now();
-    try {
-      return await super.head(key);
-    } finally {
-      this.headMs += performance.now() - start;
-    }
-  }
-
-  override async put(key: string, body: Buffer | string, options?: PutOptions): Promise<void> {
-    const start = performance.now();
-    try {
-      await super.put(key, body, options);
-    } finally {
-      this.putMs += performance.now() - start;
-    }
-  }
-}
 
 /** Context: the same URLs with plain fetch, bodies read and dropped, no checks, no writes. */
 async function runBareFetch(ctx: BenchContext, inFlight: number): Promise<Outcome<Sample>> {

@@ -23,6 +23,7 @@
  * per run (all threads of the process, the in-process stand-in included; Python's
  * process_time for Pillow) tells how busy the cores were and where time goes.
  */
+import { TimedFileStorage } from './timed-file-storage';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -33,8 +34,7 @@ import { CvatClient } from '../src/lib/cvat/cvat-client';
 import { FrameJob, FrameResult, reduceFrames } from '../src/lib/cvat/reduce-frames';
 import { reduceImage } from '../src/lib/image/reduce-image';
 import { ReduceOptions } from '../src/lib/image/reduce-image-format';
-import { FileStorage } from '../src/lib/storage/file-storage';
-import { ObjectInfo, PutOptions, Storage, StoredObject } from '../src/lib/storage/storage';
+import { ObjectInfo, Storage, StoredObject } from '../src/lib/storage/storage';
 import { startCvatStandIn } from '../test/support/cvat-stand-in';
 import { mapWithConcurrency } from './concurrency';
 import { cpuSnapshot, otherCores } from './cpu-load';
@@ -385,29 +385,6 @@ async function reduceWithoutHuffmanOptimisation(input: Buffer, o: ReduceOptions)
   return p.flatten({ background: '#ffffff' }).jpeg({ quality: o.quality, mozjpeg: false, optimiseCoding: false }).toBuffer();
 }
 
-/** FileStorage that adds up the time spent in head and put. */
-class TimedFileStorage extends FileStorage {
-  headMs = 0;
-  putMs = 0;
-
-  override async head(key: string): Promise<ObjectInfo | undefined> {
-    const start = performance.now();
-    try {
-      return await super.head(key);
-    } finally {
-      this.headMs += performance.now() - start;
-    }
-  }
-
-  override async put(key: string, body: Buffer | string, options?: PutOptions): Promise<void> {
-    const start = performance.now();
-    try {
-      await super.put(key, body, options);
-    } finally {
-      this.putMs += performance.now() - start;
-    }
-  }
-}
 
 /** A storage that keeps nothing: every head misses, every put is dropped. */
 class DiscardStorage implements Storage {

@@ -3,8 +3,8 @@
  * header too, so SigV4 signatures still verify) and counts PUTs per object path:
  * the crash test's proof that no frame was uploaded twice.
  */
+import { closeServer, listenOnLoopback } from './loopback-server';
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 
 export interface CountingProxy {
   url: string;
@@ -31,14 +31,9 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     });
     req.pipe(forward);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: await listenOnLoopback(server),
     puts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }

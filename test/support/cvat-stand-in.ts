@@ -23,6 +23,7 @@
  * not-found, ["message"] for validation errors, {"field": [...]} for serializers).
  * Faults are switched at runtime through `standIn.faults`; every request is recorded.
  */
+import { closeServer, readBody } from './loopback-server';
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -754,21 +755,7 @@ export async function startCvatStandIn(options: CvatStandInOptions): Promise<Cva
       faults = next ?? {};
     },
     frameDownloads: (taskId, frameNumber) => frameCounts.get(`${taskId}:${frameNumber}`) ?? 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server, timers),
   };
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}

@@ -3,8 +3,8 @@
  * last one repeats), or with what a function returns for request n. It records every
  * request so tests can check conditional headers.
  */
+import { closeServer, listenOnLoopback } from './loopback-server';
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 
 export interface CameraResponse {
   status?: number;
@@ -57,19 +57,13 @@ export async function startFakeCamera(initial: CameraResponse[] | ((n: number) =
     else respond();
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/cam.jpg`,
+    url: `${await listenOnLoopback(server)}/cam.jpg`,
     requests,
     inFlight: () => inFlight,
     setScript: (next) => {
       script = next;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }

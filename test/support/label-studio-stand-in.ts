@@ -30,6 +30,7 @@
  * carries an Authorization header (400 InvalidArgument), an expired one (403) and a bad signature
  * (403), with S3's XML errors. Every request on both hosts is recorded with its Authorization header.
  */
+import { closeServer, readBody } from './loopback-server';
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -312,14 +313,6 @@ function parseLabelConfig(config: string): { control_weights: Record<string, unk
   return { control_weights: weights, parsed_label_config: parsed };
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 export async function startLabelStudioStandIn(options: LsStandInOptions): Promise<LsStandIn> {
   if (!options.legacyToken) throw new Error('startLabelStudioStandIn: legacyToken must be a non-empty string');
@@ -972,12 +965,6 @@ export async function startLabelStudioStandIn(options: LsStandInOptions): Promis
   await new Promise<void>((resolveListen) => otherServer.listen(0, '127.0.0.1', resolveListen));
   selfUrl = `http://127.0.0.1:${(selfServer.address() as AddressInfo).port}`;
   otherUrl = `http://127.0.0.1:${(otherServer.address() as AddressInfo).port}`;
-
-  const closeServer = (server: http.Server) =>
-    new Promise<void>((resolveClose) => {
-      server.closeAllConnections();
-      server.close(() => resolveClose());
-    });
 
   return {
     url: selfUrl,

@@ -58,6 +58,7 @@
  *   rek.faults = { throttle: [{ op: 'DetectCustomLabels', times: 2 }] };
  *   rek.billing(arn); rek.status(arn); await rek.close();
  */
+import { closeServer, readBody } from './loopback-server';
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -918,21 +919,7 @@ export async function startRekognitionStandIn(options: RekognitionStandInOptions
         stops: bill.stops,
       };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server, timers),
   };
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
