@@ -8,9 +8,11 @@
  * original script's sequential requests loop (bench/results/labelstudio-download.json).
  * `video`: wall time to extract 1 frame/s from 10 minutes of 1080p H.264, ours (exact and
  * keyframe mode) against the notebook's OpenCV loop and ffmpeg's decoding alone
- * (bench/results/video-frames.json).
+ * (bench/results/video-frames.json). `blur`: held-out accuracy of the blur model on a synthetic
+ * set made from the photographs, against the variance of the Laplacian, over 5 scene-disjoint
+ * splits, and predictions per second per core at 2048 px (bench/results/blur.json).
  *
- *   node dist/bench/run.js [throughput] [dedupe] [reduce] [labelstudio] [video]      (default: all)
+ *   node dist/bench/run.js [throughput] [dedupe] [reduce] [labelstudio] [video] [blur]      (default: all)
  *
  * Environment: VISIONFLOW_BENCH_RUNS (timed runs, default 11; reduce 7), VISIONFLOW_BENCH_FRAMES
  * (throughput files, default 30), VISIONFLOW_BENCH_CACHE (default ~/.cache/visionflow),
@@ -20,6 +22,7 @@
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { benchBlurModel, formatBlurModel } from './blur-model';
 import { benchDedupeAccuracy, formatDedupe } from './dedupe-accuracy';
 import { prepareDedupeSequence } from './dedupe-sequence';
 import { Frame, prepareFrames } from './frames';
@@ -33,7 +36,7 @@ import { prepareReduceCorpus } from './reduce-corpus';
 import { benchReduceThroughput, formatReduceThroughput } from './reduce-throughput';
 import { benchVideoFrames, formatVideoFrames } from './video-frames';
 
-const PARTS = ['throughput', 'dedupe', 'reduce', 'labelstudio', 'video'] as const;
+const PARTS = ['throughput', 'dedupe', 'reduce', 'labelstudio', 'video', 'blur'] as const;
 /** The parts timed on the camera frame set, against Pillow + imagehash. */
 const HASH_PARTS: readonly Part[] = ['throughput', 'dedupe'];
 /** Timed rounds of the reduce part unless VISIONFLOW_BENCH_RUNS says otherwise: a round takes about 10 s. */
@@ -85,6 +88,10 @@ async function main(): Promise<void> {
 
   if (parts.includes('video')) {
     await runVideoPart({ machine, framesCache, venvDir, log });
+  }
+
+  if (parts.includes('blur')) {
+    await runBlurPart({ machine, framesCache, venvDir, log });
   }
   log('done');
 }
@@ -158,6 +165,16 @@ async function runVideoPart(ctx: { machine: Machine; framesCache: string; venvDi
   const file = await writeResult('video-frames.json', result);
   console.log(`\n${formatVideoFrames(result)}\n`);
   log(`video: wrote ${file}`);
+}
+
+async function runBlurPart(ctx: { machine: Machine; framesCache: string; venvDir: string; log: (msg: string) => void }): Promise<void> {
+  const { log } = ctx;
+  log('blur: synthetic set, scene-disjoint splits (training from scratch for each), predictions at 2048 px');
+  const result = await benchBlurModel({ cacheDir: ctx.framesCache, venvDir: ctx.venvDir, machine: ctx.machine, log });
+  if (!result.available) log(`blur: skipped: ${result.reason}`);
+  const file = await writeResult('blur.json', result);
+  console.log(`\n${formatBlurModel(result)}\n`);
+  log(`blur: wrote ${file}`);
 }
 
 function photoDirsText(dirs: readonly string[]): string {

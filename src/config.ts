@@ -30,6 +30,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'TEMPORAL_CLI_PATH', description: 'Path of the `temporal` CLI used for the embedded dev server.' },
   { name: 'TEMPORAL_DEV_PORT', default: '7233', description: 'gRPC port of the embedded dev server.' },
   { name: 'TEMPORAL_UI_PORT', default: '8233', description: 'Web UI port of the embedded dev server.' },
+  { name: 'VISIONFLOW_BLUR_MODELS', default: '<VISIONFLOW_STORAGE>/models/blur', description: 'Storage URL of the blur model registry (versions, default model).' },
+  { name: 'VISIONFLOW_WEB_PORT', default: '3000', description: 'Port of the web page `npm start` serves (blur models: train, list, predict); 0 picks a free port.' },
   { name: 'VISIONFLOW_WORKER_QUEUES', default: TASK_QUEUES.join(','), description: 'Task queues this worker process polls.' },
   { name: 'VISIONFLOW_IO_CONCURRENCY', default: '50', description: 'Max concurrent activities on the visionflow (I/O) queue per worker.' },
   { name: 'VISIONFLOW_CPU_CONCURRENCY', default: '<number of cores>', description: 'Max concurrent activities on the visionflow-cpu queue per worker.' },
@@ -88,6 +90,9 @@ export interface Config {
   cvat?: CvatSettings;
   labelStudio: { url?: string; token?: string };
   rekognition: { endpoint?: string; region: string; pollMs: number };
+  /** Storage URL of the blur model registry. */
+  blurModels: string;
+  web: { port: number };
 }
 
 export class ConfigError extends Error {
@@ -156,6 +161,16 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
     storage = normalizeStorageUrl(storage, cwd);
   } catch (err) {
     problems.push(`VISIONFLOW_STORAGE: ${(err as Error).message}`);
+  }
+
+  let blurModels = `${storage}/models/blur`;
+  const blurModelsRaw = get('VISIONFLOW_BLUR_MODELS');
+  if (blurModelsRaw !== undefined) {
+    try {
+      blurModels = normalizeStorageUrl(blurModelsRaw, cwd);
+    } catch (err) {
+      problems.push(`VISIONFLOW_BLUR_MODELS: ${(err as Error).message}`);
+    }
   }
 
   const address = get('TEMPORAL_ADDRESS');
@@ -245,6 +260,8 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
       : undefined,
     labelStudio: { url: lsUrl, token: get('LABEL_STUDIO_TOKEN') },
     rekognition: { endpoint: get('REKOGNITION_ENDPOINT'), region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION') ?? 'us-east-1', pollMs: duration('REKOGNITION_POLL_INTERVAL', 10_000) },
+    blurModels,
+    web: { port: int('VISIONFLOW_WEB_PORT', 3000, 0, 65535) },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -9,7 +9,7 @@ import { Config, loadConfig, temporalAddress } from './config';
 import { createStorageOpener } from './lib/storage/open-storage';
 import { bundleWorkflows } from './temporal/bundle-workflows';
 import { connectWorker } from './temporal/connect';
-import { CPU_QUEUE, IO_QUEUE, TaskQueue } from './task-queues';
+import { CPU_QUEUE, IO_QUEUE, TaskQueue, TRAINING_QUEUE } from './task-queues';
 
 export interface WorkerSet {
   workers: Worker[];
@@ -34,6 +34,7 @@ export async function createWorkers(config: Config, options: CreateWorkersOption
     rekognition: config.rekognition,
     modelPollMs: config.rekognition.pollMs,
     s3: config.s3,
+    blurModels: config.blurModels,
   });
   const bundlePath = options.workflowBundlePath ?? config.worker.workflowBundle;
   const workflowSource: Partial<WorkerOptions> = bundlePath
@@ -62,6 +63,9 @@ export async function createWorkers(config: Config, options: CreateWorkersOption
       );
     } else if (queue === CPU_QUEUE) {
       workers.push(await Worker.create({ ...common, maxConcurrentActivityTaskExecutions: config.worker.cpuConcurrency }));
+    } else if (queue === TRAINING_QUEUE) {
+      // One training at a time per process: it keeps every core busy on its own.
+      workers.push(await Worker.create({ ...common, maxConcurrentActivityTaskExecutions: 1 }));
     }
   }
   return {

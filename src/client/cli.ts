@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config';
+import { addBlurCommands } from './cli-blur';
 import { addCaptureCommands } from './cli-capture';
 import { addCvatCommands } from './cli-cvat';
 import { addLabelStudioCommands } from './cli-labelstudio';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   addCvatCommands(program);
   addLabelStudioCommands(program);
   addVideoCommands(program);
+  addBlurCommands(program);
 
   return program;
 }

@@ -39,6 +39,7 @@ import type { DetectLogosInput, ExtractVideoFramesInput, VideoProgress } from '.
 import { LeaseStatus, stopModelSignal } from '../workflows/lease-signals';
 import { leaseWorkflowId } from '../lib/detection/model-arn';
 import type { TrainCustomLabelsInput } from '../workflows/train-custom-labels-model';
+import { BlurApi } from './blur-client';
 import { SystemStatus, systemStatus } from './system-status';
 
 export type { CaptureStatus } from '../workflows/capture-signals';
@@ -52,6 +53,13 @@ export type { DownloadLabelStudioResult, LabelStudioProgress } from '../workflow
 export type { DetectLogosInput, DetectLogosResult, ExtractVideoFramesInput, FramesResult, VideoProgress } from '../workflows/detect-logos-in-video';
 export type { LeaseStatus } from '../workflows/lease-signals';
 export type { TrainCustomLabelsInput, TrainCustomLabelsResult } from '../workflows/train-custom-labels-model';
+export type { BlurApi, BlurTrainingRun, ListedBlurModel, StartedTraining } from './blur-client';
+export { BlurInputError } from './blur-client';
+export type { BlurModelMetadata } from '../lib/blur/blur-registry';
+export type { BlurTrainParams } from '../lib/blur/train-params';
+export type { BlurModelSummary } from '../activities';
+export type { TrainBlurModelInput, BlurTrainingProgress } from '../workflows/train-blur-model';
+export type { PredictBlurInput, PredictBlurResult, BlurPredictionProgress } from '../workflows/predict-blur';
 export { loadConfig } from '../config';
 
 export interface StartedRun {
@@ -78,11 +86,16 @@ export interface ScheduledCaptureStatus {
 }
 
 export class Visionflow {
+  /** Blur models: training, registry, prediction. */
+  readonly blur: BlurApi;
+
   private constructor(
     readonly config: Config,
     readonly connection: Connection,
     readonly client: Client,
-  ) {}
+  ) {
+    this.blur = new BlurApi(config, client);
+  }
 
   static async connect(config: Config = loadConfig()): Promise<Visionflow> {
     const connection = await connectClient(config);

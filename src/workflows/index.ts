@@ -7,3 +7,5 @@ export { downloadLabelStudioExport } from './download-label-studio-export';
 export { rekognitionModelLease } from './rekognition-model-lease';
 export { trainCustomLabelsModel } from './train-custom-labels-model';
 export { detectLogosInVideo, extractVideoFrames } from './detect-logos-in-video';
+export { trainBlurModel } from './train-blur-model';
+export { predictBlur } from './predict-blur';

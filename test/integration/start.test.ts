@@ -52,6 +52,7 @@ describe('npm start', () => {
       VISIONFLOW_HOME: home,
       TEMPORAL_DEV_PORT: String(await freePort()),
       TEMPORAL_UI_PORT: String(await freePort()),
+      VISIONFLOW_WEB_PORT: '0',
       TEMPORAL_ADDRESS: '',
       TEMPORAL_NAMESPACE: '',
       VISIONFLOW_STORAGE: '',
@@ -71,7 +72,7 @@ describe('npm start', () => {
 
   test('with TEMPORAL_ADDRESS it uses that server and starts no dev server', async () => {
     const home = tempDir('start-remote');
-    const env = { ...process.env, ...testEnv('start', { VISIONFLOW_HOME: home, VISIONFLOW_STORAGE: '' }) };
+    const env = { ...process.env, ...testEnv('start', { VISIONFLOW_HOME: home, VISIONFLOW_STORAGE: '', VISIONFLOW_WEB_PORT: '0' }) };
     const { child, output } = await startStack(env, home);
     expect(output()).toContain(`Using Temporal at ${process.env.VF_TEST_TEMPORAL_ADDRESS}`);
     expect(output()).not.toContain('dev server');

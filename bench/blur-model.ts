@@ -1,0 +1,692 @@
+/**
+ * The `blur` part: the blur model (sharp / defocused / motion) trained and tested the
+ * way `visionflow blur synth` + `trainBlurModel` do it, against the variance of the
+ * Laplacian with a tuned threshold, in the same run:
+ *
+ * - a synthetic set from the photographs found (synthesizeDataset: seed 1, 3 crops per
+ *   photo, 1024 px), cached by generator version and parameters;
+ * - a scene-disjoint split with the default shares (splitScenes), checked;
+ * - features of every image (analysisImage + blurFeatures, one at a time), then training
+ *   with the default parameters (BlurTrainer), evaluated on the held-out test split;
+ * - the baseline on the same split: Laplacian variance of the same grey 1024 px image,
+ *   threshold fitted on the train split (OpenCV itself, when the bench venv has it, as a
+ *   cross-check);
+ * - the same for 5 split seeds (training from scratch each time): one test split holds
+ *   only ~9 scenes;
+ * - predictions per second per core: BlurPredictor.predictImage on 2048 px JPEGs, one at
+ *   a time with sharp.concurrency(1), and where the time goes.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import sharp from 'sharp';
+import { analysisImage } from '../src/lib/blur/analysis-image';
+import { BLUR_CLASSES, BlurClass } from '../src/lib/blur/blur-classes';
+import { BlurDatasetItem, readBlurDataset } from '../src/lib/blur/blur-dataset';
+import { BlurEvaluation } from '../src/lib/blur/blur-evaluation';
+import { ANALYSIS_SIZE, blurFeatures, FEATURE_NAMES } from '../src/lib/blur/blur-features';
+import { BlurPredictor } from '../src/lib/blur/blur-predictor';
+import { BlurModelRegistry } from '../src/lib/blur/blur-registry';
+import { DEFAULT_BLUR_THRESHOLD } from '../src/lib/blur/blur-scores';
+import { BlurTrainer, TrainingSet } from '../src/lib/blur/blur-trainer';
+import { SceneSplit, splitOf, splitScenes, SplitName } from '../src/lib/blur/scene-split';
+import { GENERATOR, synthesizeDataset } from '../src/lib/blur/synthesize-dataset';
+import { loadTensorflow } from '../src/lib/blur/tf-runtime';
+import { resolveTrainParams, TRAIN_DEFAULTS } from '../src/lib/blur/train-params';
+import { FileStorage } from '../src/lib/storage/file-storage';
+import { fitThreshold, laplacianVariance, OpencvLaplacian, opencvLaplacian } from './blur-baseline';
+import { cpuSnapshot, otherCores } from './cpu-load';
+import { findPhotos, photoDirs } from './frames';
+import { Machine } from './machine';
+import { markdownTable } from './markdown-table';
+import { writeFileAtomic } from './paths';
+import { median, round } from './stats';
+
+/** The synthetic set: `visionflow blur synth` defaults (seed 1, 1024 px) with 3 crops per photo. */
+const SYNTH = { seed: 1, variants: 3, size: 1024 } as const;
+const SPLIT_SEEDS = 5;
+const PREDICT = { images: 24, longSide: 2048, quality: 90, rounds: 3 } as const;
+/** Bump when the recipe of the 2048 px prediction images changes. */
+const PREDICT_VERSION = 'blur-predict-v1';
+const GOALS = { binaryAccuracy: 0.95, accuracy: 0.9, trainingS: 300, predictionsPerS: 20 } as const;
+
+export interface BlurBenchOptions {
+  /** The bench cache (`~/.cache/visionflow/bench`). */
+  cacheDir: string;
+  /** The bench Python venv, for the optional OpenCV cross-check. */
+  venvDir: string;
+  machine: Machine;
+  log: (msg: string) => void;
+}
+
+interface ClassCounts {
+  sharp: number;
+  defocused: number;
+  motion: number;
+}
+
+/** One split seed: the split, ours trained from scratch, the baseline fitted on its train split. */
+export interface SplitRun {
+  seed: number;
+  scenes: Record<SplitName, number>;
+  images: Record<SplitName, number>;
+  testScenes: string[];
+  /** Every scene on exactly one side (checked; the bench stops otherwise). */
+  scenesDisjoint: true;
+  training: { ms: number; epochs: number; bestEpoch: number; temperature: number; otherCores: number | null };
+  ours: BlurEvaluation & {
+    /** Share of each true class called blurred at threshold 50 (sharp: wrongly). */
+    calledBlurred: ClassCounts;
+  };
+  baseline: LaplacianOutcome;
+  opencv: LaplacianOutcome | null;
+}
+
+interface LaplacianOutcome {
+  threshold: number;
+  trainBinaryAccuracy: number;
+  binaryAccuracy: number;
+  calledBlurred: ClassCounts;
+}
+
+interface Spread {
+  mean: number;
+  min: number;
+  max: number;
+}
+
+export interface PredictionTiming {
+  images: number;
+  longSide: number;
+  quality: number;
+  sharpConcurrency: number;
+  rounds: { wallS: number; cpuS: number; otherCores: number | null }[];
+  /** Sequential predictImage calls per second of wall time, median round: the per-core figure. */
+  perSecond: number;
+  /** Predictions per CPU-second of this process (all its threads), median round. */
+  perCpuSecond: number;
+  /** Median ms per image of each stage, timed separately on the same images. */
+  stagesMs: { decode: number; features: number; network: number; laplacian: number };
+  /** The baseline per image: analysisImage + laplacianVariance (ours), and OpenCV's imread..var() with one thread. */
+  baselinePerSecond: { laplacian: number; opencv: number | null };
+}
+
+export type BlurBenchResult =
+  | { available: false; reason: string; machine: Machine }
+  | {
+      available: true;
+      figure: string;
+      machine: Machine;
+      backend: string;
+      dataset: {
+        dir: string;
+        generator: string;
+        seed: number;
+        variants: number;
+        size: number;
+        photos: number;
+        photosFound: number;
+        images: number;
+        scenes: number;
+        counts: ClassCounts;
+        /** Seconds synthesizeDataset took this run (generating, or checking the cache). */
+        seconds: number;
+        generatedNow: boolean;
+        written: number;
+      };
+      params: typeof TRAIN_DEFAULTS;
+      features: { images: number; count: number; seconds: number; cpuS: number; otherCores: number | null; msPerImage: { decode: number; features: number; laplacian: number } };
+      opencv: { ok: true; versions: OpencvLaplacian['versions']; medianRelativeDifference: number; maxRelativeDifference: number } | { ok: false; reason: string };
+      main: SplitRun;
+      seeds: SplitRun[];
+      overSeeds: Record<'accuracy' | 'binaryAccuracy' | 'baselineBinaryAccuracy' | 'trainingS', Spread> & { opencvBinaryAccuracy: Spread | null; recall: Record<BlurClass, Spread> };
+      prediction: PredictionTiming;
+      goals: Record<string, { goal: string; main: number; overSeeds: number; met: boolean; metOverSeeds: boolean }>;
+      ratio: number;
+      /** Per image: class, scene, Laplacian variance (ours) and OpenCV's. */
+      laplacian: { key: string; class: BlurClass; scene: string; ours: number; opencv: number | null }[];
+    };
+
+interface ImageRow {
+  item: BlurDatasetItem;
+  label: number;
+  features: number[];
+  laplacian: number;
+  opencv: number | null;
+}
+
+export async function benchBlurModel(opts: BlurBenchOptions): Promise<BlurBenchResult> {
+  const { log, machine } = opts;
+  const dirs = photoDirs();
+  const photos = await findPhotos(dirs);
+  if (photos.length < 10) {
+    return { available: false, reason: `${photos.length} photographs found in ${dirs.join(', ') || 'no folder'}; need at least 10 (apt-get install mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04, or set VISIONFLOW_BENCH_PHOTO_DIRS)`, machine };
+  }
+  log(`blur: ${photos.length} photographs found in ${dirs.join(', ')}`);
+  const dataset = await prepareSyntheticSet(photos, dirs, opts.cacheDir, log);
+  const storage = new FileStorage(dataset.dir);
+  const listing = await readBlurDataset(storage, '');
+  if (listing.mismatches.length || listing.unnamed.length) {
+    throw new Error(`synthetic set ${dataset.dir}: ${listing.mismatches.length} mismatched and ${listing.unnamed.length} unnamed images; delete the folder and run again`);
+  }
+  const items = listing.items;
+  const scenes = new Set(items.map((i) => i.scene));
+  log(`blur: ${items.length} images of ${scenes.size} scenes; extracting features one image at a time`);
+
+  const features = await extractFeatures(storage, items);
+  log(`blur: features in ${features.seconds.toFixed(1)} s (${(features.seconds / items.length * 1000).toFixed(0)} ms per image)`);
+  const rows = features.rows;
+  const opencv = opencvLaplacian(opts.venvDir, items.map((i) => path.join(dataset.dir, ...i.key.split('/'))), ANALYSIS_SIZE, 0);
+  if (opencv.ok) opencv.value.values.forEach((v, i) => (rows[i].opencv = v));
+  else log(`blur: OpenCV cross-check unavailable (the bench goes on without it): ${opencv.reason}`);
+
+  const rt = await loadTensorflow();
+  const registryDir = await mkdtemp(path.join(os.tmpdir(), 'visionflow-blur-bench-'));
+  const registry = new BlurModelRegistry(new FileStorage(registryDir));
+  try {
+    const seeds = Array.from({ length: SPLIT_SEEDS }, (_, i) => TRAIN_DEFAULTS.seed + i);
+    const runs: SplitRun[] = [];
+    let mainPredictor: BlurPredictor | undefined;
+    for (const seed of seeds) {
+      log(`blur: split seed ${seed}: training ${TRAIN_DEFAULTS.epochs} epochs on ${rt.backend}`);
+      const { run, predictor } = await runSplit(seed, rows, dataset.dir, rt, registry);
+      runs.push(run);
+      mainPredictor ??= predictor;
+      log(
+        `blur: split seed ${seed}: ${(run.training.ms / 1000).toFixed(1)} s; test ${run.images.test} images of ${run.scenes.test} scenes: ` +
+          `3-class ${pct(run.ours.accuracy)}, binary ${pct(run.ours.binaryAccuracy)}; Laplacian variance binary ${pct(run.baseline.binaryAccuracy)}`,
+      );
+    }
+
+    log(`blur: predictions at ${PREDICT.longSide} px: preparing ${PREDICT.images} JPEGs`);
+    const predictFiles = await preparePredictImages(photos, opts.cacheDir);
+    const prediction = await timePredictions(mainPredictor!, predictFiles, opts.venvDir, log);
+
+    const main = runs[0];
+    const spread = (xs: number[]): Spread => ({ mean: round(xs.reduce((a, b) => a + b, 0) / xs.length, 4), min: round(Math.min(...xs), 4), max: round(Math.max(...xs), 4) });
+    const overSeeds = {
+      accuracy: spread(runs.map((r) => r.ours.accuracy)),
+      binaryAccuracy: spread(runs.map((r) => r.ours.binaryAccuracy)),
+      baselineBinaryAccuracy: spread(runs.map((r) => r.baseline.binaryAccuracy)),
+      opencvBinaryAccuracy: runs.every((r) => r.opencv) ? spread(runs.map((r) => r.opencv!.binaryAccuracy)) : null,
+      trainingS: spread(runs.map((r) => r.training.ms / 1000)),
+      recall: Object.fromEntries(BLUR_CLASSES.map((c) => [c, spread(runs.map((r) => r.ours.perClass[c].recall))])) as Record<BlurClass, Spread>,
+    };
+    const goal = (text: string, mainValue: number, seedsValue: number, met: (v: number) => boolean) => ({ goal: text, main: mainValue, overSeeds: seedsValue, met: met(mainValue), metOverSeeds: met(seedsValue) });
+    const goals = {
+      binaryAccuracy: goal(`binary accuracy (blurred or not at ${DEFAULT_BLUR_THRESHOLD}) >= ${GOALS.binaryAccuracy * 100} %`, main.ours.binaryAccuracy, overSeeds.binaryAccuracy.mean, (v) => v >= GOALS.binaryAccuracy),
+      accuracy: goal(`3-class accuracy >= ${GOALS.accuracy * 100} %`, main.ours.accuracy, overSeeds.accuracy.mean, (v) => v >= GOALS.accuracy),
+      trainingS: goal(`training < ${GOALS.trainingS / 60} min`, main.training.ms / 1000, overSeeds.trainingS.max, (v) => v < GOALS.trainingS),
+      predictionsPerS: goal(`>= ${GOALS.predictionsPerS} predictions/s per core at ${PREDICT.longSide} px`, prediction.perSecond, prediction.perSecond, (v) => v >= GOALS.predictionsPerS),
+    };
+    const opencvCheck = opencv.ok ? relativeDifferences(rows, opencv.value.versions) : { ok: false as const, reason: opencv.reason };
+    return {
+      available: true,
+      figure: 'held-out test accuracy of the blur model (3-class and binary) against the variance of the Laplacian, over scene-disjoint splits; predictions per second per core',
+      machine,
+      backend: rt.backend,
+      dataset: {
+        dir: dataset.dir,
+        generator: GENERATOR,
+        ...SYNTH,
+        photos: dataset.photos,
+        photosFound: photos.length,
+        images: items.length,
+        scenes: scenes.size,
+        counts: classCounts(items.map((i) => i.class)),
+        seconds: round(dataset.seconds, 1),
+        generatedNow: dataset.written > 0,
+        written: dataset.written,
+      },
+      params: resolveTrainParams(),
+      features: { images: items.length, count: FEATURE_NAMES.length, ...features.timing },
+      opencv: opencvCheck,
+      main,
+      seeds: runs,
+      overSeeds,
+      prediction,
+      goals,
+      ratio: round(main.ours.binaryAccuracy / main.baseline.binaryAccuracy, 3),
+      laplacian: rows.map((r) => ({ key: r.item.key, class: r.item.class, scene: r.item.scene, ours: round(r.laplacian, 2), opencv: r.opencv === null ? null : round(r.opencv, 2) })),
+    };
+  } finally {
+    await rm(registryDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The photographs copied into `<cache>/blur-<generator>-…/photos` in their folder layout
+ * (so a KDE wallpaper package stays one scene), then synthesizeDataset into `dataset/`.
+ * The folder name carries the generator version, the parameters and a hash of the photo
+ * list; synthesizeDataset itself skips images whose fingerprint already matches, so a
+ * rerun only checks.
+ */
+async function prepareSyntheticSet(photos: string[], dirs: string[], cacheDir: string, log: (msg: string) => void) {
+  const sources = await Promise.all(
+    photos.map(async (file) => {
+      const root = dirs.filter((d) => file.startsWith(`${path.resolve(d)}${path.sep}`)).sort((a, b) => b.length - a.length)[0];
+      const relative = root ? path.join(path.basename(path.resolve(root)), path.relative(root, file)) : path.basename(file);
+      return { file, relative, size: (await stat(file)).size };
+    }),
+  );
+  const key = createHash('sha256')
+    .update(JSON.stringify([GENERATOR, SYNTH, sources.map((s) => [s.relative, s.size])]))
+    .digest('hex')
+    .slice(0, 10);
+  const dir = path.join(cacheDir, `blur-${GENERATOR.replace(/[^a-z0-9]+/gi, '-')}-s${SYNTH.seed}-x${SYNTH.variants}-${SYNTH.size}px-${key}`);
+  const photosDir = path.join(dir, 'photos');
+  for (const s of sources) {
+    const target = path.join(photosDir, s.relative);
+    if ((await stat(target).catch(() => undefined))?.size === s.size) continue;
+    await mkdir(path.dirname(target), { recursive: true });
+    await copyFile(s.file, `${target}.tmp`);
+    await writeFileAtomic(target, await readFile(`${target}.tmp`));
+    await rm(`${target}.tmp`);
+  }
+  const datasetDir = path.join(dir, 'dataset');
+  log(`blur: synthetic set in ${datasetDir} (${SYNTH.variants} crops per photo, ${SYNTH.size} px, seed ${SYNTH.seed}; the first run takes about 2 minutes)`);
+  const started = performance.now();
+  let lastLog = started;
+  const result = await synthesizeDataset({
+    from: new FileStorage(photosDir),
+    to: new FileStorage(datasetDir),
+    ...SYNTH,
+    onProgress: (p) => {
+      if (p.written > 0 && performance.now() - lastLog > 15_000) {
+        lastLog = performance.now();
+        log(`blur: synthesizing: ${p.done}/${p.total} crops, ${p.written} images written`);
+      }
+    },
+  });
+  if (result.unreadable.length) throw new Error(`synthesizeDataset could not read ${result.unreadable.map((u) => `${u.source} (${u.reason})`).join(', ')}`);
+  const seconds = (performance.now() - started) / 1000;
+  log(
+    result.written > 0
+      ? `blur: synthesized ${result.written} images (${result.skipped} already there) from ${result.photos} photos in ${seconds.toFixed(1)} s`
+      : `blur: synthetic set reused from the cache (${result.images} images of ${result.photos} photos; checked in ${seconds.toFixed(1)} s)`,
+  );
+  return { dir: datasetDir, photos: result.photos, written: result.written, seconds };
+}
+
+/** Features and the Laplacian variance of every image, one image at a time, with the time of each stage. */
+async function extractFeatures(storage: FileStorage, items: BlurDatasetItem[]) {
+  const rows: ImageRow[] = [];
+  const ms = { decode: 0, features: 0, laplacian: 0 };
+  const cpu = process.cpuUsage();
+  const snap = cpuSnapshot();
+  const started = performance.now();
+  for (const item of items) {
+    const body = await storage.get(item.key);
+    if (!body) throw new Error(`${item.key} disappeared from ${storage.url}`);
+    const t0 = performance.now();
+    const grey = await analysisImage(body);
+    const t1 = performance.now();
+    const features = Array.from(blurFeatures(grey));
+    const t2 = performance.now();
+    const laplacian = laplacianVariance(grey);
+    const t3 = performance.now();
+    ms.decode += t1 - t0;
+    ms.features += t2 - t1;
+    ms.laplacian += t3 - t2;
+    rows.push({ item, label: BLUR_CLASSES.indexOf(item.class), features, laplacian, opencv: null });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const n = items.length;
+  return {
+    rows,
+    seconds,
+    timing: {
+      seconds: round(seconds, 1),
+      cpuS: round((used.user + used.system) / 1e6, 1),
+      otherCores: nullableRound(otherCores(snap, cpuSnapshot()), 2),
+      msPerImage: { decode: round(ms.decode / n, 1), features: round(ms.features / n, 1), laplacian: round(ms.laplacian / n, 1) },
+    },
+  };
+}
+
+/**
+ * One split seed, as trainBlurModel does it: splitScenes with the default shares, a new
+ * network trained for all epochs (seeded by the same seed), the best epoch calibrated on
+ * validation and evaluated on test; the model is published to a scratch registry and
+ * loaded back through BlurPredictor, whose test predictions must agree. The baseline's
+ * threshold is fitted on the same train split.
+ */
+async function runSplit(seed: number, rows: ImageRow[], datasetDir: string, rt: Awaited<ReturnType<typeof loadTensorflow>>, registry: BlurModelRegistry) {
+  const params = resolveTrainParams({ seed });
+  const split = splitScenes(rows.map((r) => r.item.scene), params, seed);
+  const sides = checkDisjoint(split, rows);
+  const bySide = (side: SplitName) => rows.filter((r) => sides.get(r.item.scene) === side);
+  const set: TrainingSet = {
+    train: { features: bySide('train').map((r) => r.features), labels: bySide('train').map((r) => r.label) },
+    validation: { features: bySide('validation').map((r) => r.features), labels: bySide('validation').map((r) => r.label) },
+    test: { features: bySide('test').map((r) => r.features), labels: bySide('test').map((r) => r.label) },
+  };
+  const snap = cpuSnapshot();
+  const started = performance.now();
+  const trainer = await BlurTrainer.create(rt, set, params);
+  let trained;
+  try {
+    for (let e = 0; e < params.epochs; e++) await trainer.runEpoch();
+    trained = await trainer.finish();
+  } finally {
+    trainer.dispose();
+  }
+  const ms = performance.now() - started;
+  const trainingLoad = otherCores(snap, cpuSnapshot());
+  if (trained.evaluatedOn !== 'test') throw new Error(`split seed ${seed}: the test split is empty`);
+
+  const version = `bench-seed-${seed}`;
+  await registry.publish(trained.files, {
+    version,
+    createdAt: new Date().toISOString(),
+    classes: [...BLUR_CLASSES],
+    featureNames: [...FEATURE_NAMES],
+    analysisSize: ANALYSIS_SIZE,
+    normalizer: trained.normalizer,
+    temperature: trained.temperature,
+    backend: rt.backend,
+    params,
+    dataset: {
+      url: new FileStorage(datasetDir).url,
+      fingerprint: createHash('sha256').update(JSON.stringify(rows.map((r) => [r.item.key, r.item.class, r.item.size]))).digest('hex'),
+      images: rows.length,
+      counts: Object.fromEntries((['train', 'validation', 'test'] as const).map((s) => [s, classCounts(bySide(s).map((r) => r.item.class))])) as Record<SplitName, ClassCounts>,
+      mismatches: 0,
+      split,
+    },
+    metrics: { ...trained.evaluation, evaluatedOn: trained.evaluatedOn },
+    training: { ms: Math.round(ms), epochs: params.epochs, bestEpoch: trained.bestEpoch, resumedAtEpoch: [], history: trained.history },
+  });
+  const predictor = await BlurPredictor.load(registry, version);
+  const test = bySide('test');
+  const scores = predictor.predictFeatures(test.map((r) => r.features));
+  const predictedAccuracy = scores.filter((s, i) => s.class === test[i].item.class).length / test.length;
+  const predictedBinary = scores.filter((s, i) => s.blurred === (test[i].item.class !== 'sharp')).length / test.length;
+  if (Math.abs(predictedAccuracy - trained.evaluation.accuracy) > 1e-9 || Math.abs(predictedBinary - trained.evaluation.binaryAccuracy) > 1.5 / test.length) {
+    throw new Error(
+      `split seed ${seed}: the published model loaded by BlurPredictor scores the test split ${pct(predictedAccuracy)} / ${pct(predictedBinary)} binary, ` +
+        `the trainer's evaluation ${pct(trained.evaluation.accuracy)} / ${pct(trained.evaluation.binaryAccuracy)}`,
+    );
+  }
+
+  const run: SplitRun = {
+    seed,
+    scenes: { train: split.scenes.train.length, validation: split.scenes.validation.length, test: split.scenes.test.length },
+    images: { train: set.train.labels.length, validation: set.validation.labels.length, test: set.test.labels.length },
+    testScenes: split.scenes.test,
+    scenesDisjoint: true,
+    training: { ms: Math.round(ms), epochs: params.epochs, bestEpoch: trained.bestEpoch, temperature: trained.temperature, otherCores: nullableRound(trainingLoad, 2) },
+    ours: { ...trained.evaluation, calledBlurred: calledBlurred(test.map((r) => r.item.class), scores.map((s) => s.blurred)) },
+    baseline: laplacianOutcome(bySide('train'), test, (r) => r.laplacian),
+    opencv: rows.every((r) => r.opencv !== null) ? laplacianOutcome(bySide('train'), test, (r) => r.opencv!) : null,
+  };
+  return { run, predictor };
+}
+
+/** Each image's scene on exactly one side, and the three scene lists disjoint; throws otherwise. */
+function checkDisjoint(split: SceneSplit, rows: ImageRow[]): Map<string, SplitName> {
+  const seen = new Map<string, SplitName>();
+  for (const side of ['train', 'validation', 'test'] as const) {
+    for (const scene of split.scenes[side]) {
+      const other = seen.get(scene);
+      if (other) throw new Error(`split seed ${split.seed}: scene ${scene} is on both ${other} and ${side}`);
+      seen.set(scene, side);
+    }
+  }
+  const sides = splitOf(split);
+  const missing = rows.filter((r) => !sides.has(r.item.scene));
+  if (missing.length) throw new Error(`split seed ${split.seed}: ${missing.length} images have no side (first: ${missing[0].item.key})`);
+  return sides;
+}
+
+function laplacianOutcome(train: ImageRow[], test: ImageRow[], value: (r: ImageRow) => number): LaplacianOutcome {
+  const fit = fitThreshold(train.map((r) => ({ value: value(r), blurred: r.item.class !== 'sharp' })));
+  const called = test.map((r) => value(r) < fit.threshold);
+  return {
+    threshold: round(fit.threshold, 2),
+    trainBinaryAccuracy: round(fit.accuracy, 4),
+    binaryAccuracy: round(called.filter((c, i) => c === (test[i].item.class !== 'sharp')).length / test.length, 4),
+    calledBlurred: calledBlurred(test.map((r) => r.item.class), called),
+  };
+}
+
+function calledBlurred(truth: BlurClass[], blurred: boolean[]): ClassCounts {
+  const share = (c: BlurClass) => {
+    const idx = truth.map((t, i) => (t === c ? i : -1)).filter((i) => i >= 0);
+    return idx.length ? round(idx.filter((i) => blurred[i]).length / idx.length, 4) : 0;
+  };
+  return { sharp: share('sharp'), defocused: share('defocused'), motion: share('motion') };
+}
+
+/**
+ * `count` JPEGs at a long side of 2048 px, quality 90, from photographs at least that
+ * large (spread over the list), cached under `<cache>/blur-predict-v1/`.
+ */
+async function preparePredictImages(photos: string[], cacheDir: string): Promise<string[]> {
+  const sized = await Promise.all(photos.map(async (file) => ({ file, meta: await sharp(file).metadata() })));
+  const large = sized.filter((p) => Math.max(p.meta.width ?? 0, p.meta.height ?? 0) >= PREDICT.longSide).map((p) => p.file);
+  const pool = large.length >= PREDICT.images ? large : photos;
+  const chosen = Array.from({ length: Math.min(PREDICT.images, pool.length) }, (_, i) => pool[Math.floor((i * pool.length) / Math.min(PREDICT.images, pool.length))]);
+  const dir = path.join(cacheDir, PREDICT_VERSION);
+  const files: string[] = [];
+  for (const [i, file] of chosen.entries()) {
+    const tag = createHash('sha256').update(file).digest('hex').slice(0, 8);
+    const target = path.join(dir, `${String(i).padStart(2, '0')}-${tag}.jpg`);
+    if (!existsSync(target)) {
+      const jpeg = await sharp(file).rotate().resize(PREDICT.longSide, PREDICT.longSide, { fit: 'inside' }).jpeg({ quality: PREDICT.quality }).toBuffer();
+      await writeFileAtomic(target, jpeg);
+    }
+    files.push(target);
+  }
+  return files;
+}
+
+/**
+ * predictImage on the 2048 px JPEGs (bytes in memory), one after the other with
+ * sharp.concurrency(1): one warm-up pass, then PREDICT.rounds timed passes; then one pass
+ * timing decode (analysisImage), features (blurFeatures) and network (predictFeatures)
+ * apart, and the baseline's Laplacian variance on the same grey image.
+ */
+async function timePredictions(predictor: BlurPredictor, files: string[], venvDir: string, log: (msg: string) => void): Promise<PredictionTiming> {
+  const buffers = await Promise.all(files.map((f) => readFile(f)));
+  const previous = sharp.concurrency();
+  sharp.concurrency(1);
+  try {
+    for (const b of buffers) await predictor.predictImage(b);
+    const rounds: PredictionTiming['rounds'] = [];
+    for (let r = 0; r < PREDICT.rounds; r++) {
+      const cpu = process.cpuUsage();
+      const snap = cpuSnapshot();
+      const started = performance.now();
+      for (const b of buffers) await predictor.predictImage(b);
+      const wallS = (performance.now() - started) / 1000;
+      const used = process.cpuUsage(cpu);
+      rounds.push({ wallS: round(wallS, 3), cpuS: round((used.user + used.system) / 1e6, 3), otherCores: nullableRound(otherCores(snap, cpuSnapshot()), 2) });
+      log(`blur: predictions round ${r + 1}: ${(buffers.length / wallS).toFixed(1)}/s`);
+    }
+    const stages = { decode: [] as number[], features: [] as number[], network: [] as number[], laplacian: [] as number[] };
+    for (const b of buffers) {
+      const t0 = performance.now();
+      const grey = await analysisImage(b);
+      const t1 = performance.now();
+      const features = Array.from(blurFeatures(grey));
+      const t2 = performance.now();
+      predictor.predictFeatures([features]);
+      const t3 = performance.now();
+      laplacianVariance(grey);
+      const t4 = performance.now();
+      stages.decode.push(t1 - t0);
+      stages.features.push(t2 - t1);
+      stages.network.push(t3 - t2);
+      stages.laplacian.push(t4 - t3);
+    }
+    const opencv = opencvLaplacian(venvDir, files, ANALYSIS_SIZE, PREDICT.rounds);
+    const medianRound = [...rounds].sort((a, b) => a.wallS - b.wallS)[Math.floor(rounds.length / 2)];
+    const stagesMs = { decode: round(median(stages.decode), 2), features: round(median(stages.features), 2), network: round(median(stages.network), 2), laplacian: round(median(stages.laplacian), 2) };
+    return {
+      images: buffers.length,
+      longSide: PREDICT.longSide,
+      quality: PREDICT.quality,
+      sharpConcurrency: sharp.concurrency(),
+      rounds,
+      perSecond: round(buffers.length / medianRound.wallS, 2),
+      perCpuSecond: round(buffers.length / medianRound.cpuS, 2),
+      stagesMs,
+      baselinePerSecond: {
+        laplacian: round(1000 / (stagesMs.decode + stagesMs.laplacian), 1),
+        opencv: opencv.ok ? round(1 / median(opencv.value.seconds), 1) : null,
+      },
+    };
+  } finally {
+    sharp.concurrency(previous);
+  }
+}
+
+/** How far our Laplacian variance (sharp's grey, in TS) is from cv2's (cvtColor grey) on the same files. */
+function relativeDifferences(rows: ImageRow[], versions: OpencvLaplacian['versions']) {
+  const diffs = rows.filter((r) => r.opencv !== null && r.opencv > 0).map((r) => Math.abs(r.laplacian - r.opencv!) / r.opencv!);
+  return { ok: true as const, versions, medianRelativeDifference: round(median(diffs), 4), maxRelativeDifference: round(Math.max(...diffs), 4) };
+}
+
+function classCounts(classes: BlurClass[]): ClassCounts {
+  return { sharp: classes.filter((c) => c === 'sharp').length, defocused: classes.filter((c) => c === 'defocused').length, motion: classes.filter((c) => c === 'motion').length };
+}
+
+function nullableRound(v: number | null, digits: number): number | null {
+  return v === null ? null : round(v, digits);
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)} %`;
+}
+
+export function formatBlurModel(result: BlurBenchResult): string {
+  if (!result.available) return `blur: not measured: ${result.reason}`;
+  const { dataset: d, main, overSeeds: o, prediction: p, features: f } = result;
+  const lines: string[] = [];
+  lines.push(
+    `Synthetic set: ${d.images} images (${d.counts.sharp} sharp, ${d.counts.defocused} defocused, ${d.counts.motion} motion) from ${d.photos} photos ` +
+      `(${d.photosFound} found; a KDE package with two pictures is one scene), ${d.scenes} scenes; ${d.generator}, seed ${d.seed}, ${d.variants} crops per photo, ${d.size} px; ` +
+      (d.generatedNow ? `generated now in ${d.seconds} s.` : `reused from the cache (checked in ${d.seconds} s).`),
+  );
+  lines.push(
+    `Split seed ${main.seed} (default shares: validation ${result.params.validation}, test ${result.params.test}): scenes ${main.scenes.train} train / ${main.scenes.validation} validation / ${main.scenes.test} test, ` +
+      `images ${main.images.train} / ${main.images.validation} / ${main.images.test}; no scene on two sides (checked for every seed). Test scenes: ${main.testScenes.join(', ')}.`,
+  );
+  lines.push(
+    `Features: ${f.count} per image, ${f.images} images in ${f.seconds} s one at a time (${f.cpuS} CPU-s; per image ${f.msPerImage.decode} ms decode + ${f.msPerImage.features} ms features; ` +
+      `other processes took ${f.otherCores ?? '?'} cores meanwhile). Training: ${result.params.epochs} epochs, defaults, backend ${result.backend}.`,
+  );
+  lines.push('');
+  lines.push(`Held-out test split, seed ${main.seed} (${main.images.test} images of ${main.scenes.test} scenes):`);
+  lines.push('');
+  const opencvMain = main.opencv;
+  lines.push(
+    markdownTable(
+      ['method', '3-class accuracy', `binary accuracy`, 'sharp recall', 'defocused recall', 'motion recall', 'sharp called blurred', 'defocused called blurred', 'motion called blurred'],
+      [
+        [
+          `**ours** (threshold ${DEFAULT_BLUR_THRESHOLD}, trained ${(main.training.ms / 1000).toFixed(1)} s, best epoch ${main.training.bestEpoch})`,
+          pct(main.ours.accuracy),
+          `**${pct(main.ours.binaryAccuracy)}**`,
+          pct(main.ours.perClass.sharp.recall),
+          pct(main.ours.perClass.defocused.recall),
+          pct(main.ours.perClass.motion.recall),
+          pct(main.ours.calledBlurred.sharp),
+          pct(main.ours.calledBlurred.defocused),
+          pct(main.ours.calledBlurred.motion),
+        ],
+        laplacianRow(`baseline: Laplacian variance < ${main.baseline.threshold} (fitted on train: ${pct(main.baseline.trainBinaryAccuracy)})`, main.baseline),
+        ...(opencvMain ? [laplacianRow(`OpenCV's cv2.Laplacian(...).var() < ${opencvMain.threshold} (fitted on train: ${pct(opencvMain.trainBinaryAccuracy)})`, opencvMain)] : []),
+      ],
+    ),
+  );
+  lines.push('');
+  lines.push('A single threshold on one sharpness score can only say blurred or not: a 3-class figure for the baseline is not meaningful (n/a).');
+  lines.push('');
+  lines.push(`Confusion matrix, ours (rows: true class, columns: predicted):`);
+  lines.push('');
+  lines.push(markdownTable(['true \\ predicted', ...BLUR_CLASSES], BLUR_CLASSES.map((c, i) => [c, ...main.ours.confusion[i]])));
+  lines.push('');
+  lines.push(`Over ${result.seeds.length} split seeds (each trained from scratch; test images and scenes per seed vary):`);
+  lines.push('');
+  const seedRows = result.seeds.map((r) => [
+    String(r.seed),
+    `${r.images.test} / ${r.scenes.test}`,
+    pct(r.ours.accuracy),
+    pct(r.ours.binaryAccuracy),
+    pct(r.ours.perClass.defocused.recall),
+    pct(r.ours.perClass.motion.recall),
+    pct(r.baseline.binaryAccuracy),
+    r.opencv ? pct(r.opencv.binaryAccuracy) : '-',
+    (r.training.ms / 1000).toFixed(1),
+    String(r.training.bestEpoch),
+  ]);
+  const sp = (s: Spread | null, f: (x: number) => string = pct) => (s ? `${f(s.mean)} (${f(s.min)}-${f(s.max)})` : '-');
+  const secs = (x: number) => x.toFixed(1);
+  seedRows.push([
+    '**mean (min-max)**',
+    '',
+    `**${sp(o.accuracy)}**`,
+    `**${sp(o.binaryAccuracy)}**`,
+    sp(o.recall.defocused),
+    sp(o.recall.motion),
+    `**${sp(o.baselineBinaryAccuracy)}**`,
+    sp(o.opencvBinaryAccuracy),
+    sp(o.trainingS, secs),
+    '',
+  ]);
+  lines.push(markdownTable(['split seed', 'test images / scenes', 'ours 3-class', 'ours binary', 'defocused recall', 'motion recall', 'Laplacian var. binary', 'OpenCV binary', 'training s', 'best epoch'], seedRows));
+  lines.push('');
+  lines.push(`Predictions, ${p.images} JPEGs at ${p.longSide} px long side (q${p.quality}), one at a time in one process, sharp.concurrency(${p.sharpConcurrency}), ${p.rounds.length} rounds after a warm-up:`);
+  lines.push('');
+  const perImage = p.stagesMs.decode + p.stagesMs.features + p.stagesMs.network;
+  lines.push(
+    markdownTable(
+      ['method', 'predictions/s (wall, sequential)', 'per CPU-second', 'ms per image: decode', 'features', 'network', 'rounds (s)', 'other load (cores)'],
+      [
+        [
+          '**ours: BlurPredictor.predictImage**',
+          `**${p.perSecond.toFixed(1)}**`,
+          p.perCpuSecond.toFixed(1),
+          p.stagesMs.decode.toFixed(1),
+          p.stagesMs.features.toFixed(1),
+          p.stagesMs.network.toFixed(2),
+          p.rounds.map((r) => r.wallS.toFixed(2)).join(', '),
+          p.rounds.map((r) => (r.otherCores === null ? '?' : r.otherCores.toFixed(2))).join(', '),
+        ],
+        ['baseline: analysisImage + Laplacian variance (TS)', `${p.baselinePerSecond.laplacian.toFixed(1)}`, '', p.stagesMs.decode.toFixed(1), p.stagesMs.laplacian.toFixed(1), '', '', ''],
+        ...(p.baselinePerSecond.opencv !== null ? [["baseline: OpenCV imread + grey + resize + Laplacian var (1 thread)", p.baselinePerSecond.opencv.toFixed(1), '', '', '', '', '', '']] : []),
+      ],
+    ),
+  );
+  lines.push('');
+  lines.push(`Stages add up to ${perImage.toFixed(1)} ms per image (${(1000 / perImage).toFixed(1)}/s).`);
+  if (result.opencv.ok) {
+    lines.push(
+      `OpenCV ${result.opencv.versions.opencv} cross-check: our Laplacian variance differs from cv2's by ${(result.opencv.medianRelativeDifference * 100).toFixed(1)} % (median; max ${(result.opencv.maxRelativeDifference * 100).toFixed(1)} %): ` +
+        `libvips' grey (b-w) is not cv2.cvtColor's BT.601 weighting.`,
+    );
+  } else {
+    lines.push(`OpenCV cross-check unavailable: ${result.opencv.reason}`);
+  }
+  lines.push('');
+  lines.push('Goals:');
+  lines.push('');
+  const fmt = (k: string, v: number) => (k === 'trainingS' ? `${v.toFixed(1)} s` : k === 'predictionsPerS' ? `${v.toFixed(1)}/s` : pct(v));
+  lines.push(
+    markdownTable(
+      ['goal', `split seed ${main.seed}`, 'met', `${result.seeds.length} seeds (mean; training: max)`, 'met'],
+      Object.entries(result.goals).map(([k, g]) => [g.goal, fmt(k, g.main), g.met ? 'met' : '**not met**', k === 'predictionsPerS' ? '-' : fmt(k, g.overSeeds), k === 'predictionsPerS' ? '-' : g.metOverSeeds ? 'met' : '**not met**']),
+    ),
+  );
+  return lines.join('\n');
+}
+
+function laplacianRow(label: string, l: LaplacianOutcome): string[] {
+  return [label, 'n/a', pct(l.binaryAccuracy), '-', '-', '-', pct(l.calledBlurred.sharp), pct(l.calledBlurred.defocused), pct(l.calledBlurred.motion)];
+}

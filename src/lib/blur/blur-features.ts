@@ -1,0 +1,261 @@
+/**
+ * Cheap, strong blur features from raw grey pixels at a fixed analysis size (long
+ * side 1024, the scale the synthetic blur strengths are calibrated at): multi-scale
+ * Laplacian variance and Tenengrad, cross-scale energy ratios per tile (content
+ * cancels out, blur does not), high-frequency spectral energy, and structure-tensor
+ * coherence plus directional energy ratios, which tell motion (one direction loses
+ * detail everywhere) from defocus (all directions do).
+ */
+import { tilePowerSpectrum } from './fft';
+import { tileReblurEffect } from './reblur-effect';
+import { coherence, GreyImage, halve, tileStats, TileStats } from './tile-stats';
+
+/** Long side, in pixels, images are analysed at (smaller images are used as they are). */
+export const ANALYSIS_SIZE = 1024;
+/** Tile side at full analysis scale; it halves with each pyramid level so tiles line up. */
+const TILE = 64;
+const SCALES = 4;
+const SPECTRUM_TILES = 8;
+/** Smallest side we accept: two tiles at the finest scale. */
+export const MIN_SIDE = 2 * TILE;
+
+const PER_SCALE = ['logLapVarMean', 'logLapVarP90', 'logLapVarP50', 'logLapVarP10', 'logTenengradMean', 'tensorCoherence', 'tileCoherenceMean', 'directionalAnisotropy'];
+export const FEATURE_NAMES: readonly string[] = [
+  ...Array.from({ length: 3 }, (_, s) => PER_SCALE.map((f) => `s${s}.${f}`)).flat(),
+  'lapRatio01Median',
+  'lapRatio01P90',
+  'lapRatio12Median',
+  'lapRatio12P90',
+  'tenRatio01Median',
+  'coherenceGain02',
+  'dirRatioSpread01',
+  'dirRatioSpread02',
+  'tileDirRatioSpreadMedian',
+  'tileDirRatioSpreadP90',
+  'tileWeakDirectionAgreement',
+  ...[1, 2, 3].flatMap((s) => [`dirRatioMax${s - 1}${s}`, `dirRatioMin${s - 1}${s}`]),
+  'tileDirRatioMax12Median',
+  'tileDirRatioMin12Median',
+  'tileDirRatioMax23Median',
+  'tileDirRatioMin23Median',
+  ...[1, 2].flatMap((s) => [`s${s}.reblurMin`, `s${s}.reblurMean`, `s${s}.reblurMax`, `s${s}.reblurMeanP90`, `s${s}.reblurSharpestMin`, `s${s}.reblurSharpestMax`]),
+  'spectralHighOverLow',
+  'spectralMidOverLow',
+  'spectralCoherence',
+  'spectralSectorAnisotropy',
+];
+
+export function blurFeatures(img: GreyImage): Float32Array {
+  if (Math.min(img.width, img.height) < MIN_SIDE) {
+    throw new Error(`image is ${img.width}x${img.height}; blur analysis needs at least ${MIN_SIDE} px on each side`);
+  }
+  const tilesX = Math.floor(img.width / TILE);
+  const tilesY = Math.floor(img.height / TILE);
+  const pyramid: GreyImage[] = [img];
+  for (let s = 1; s < SCALES; s++) pyramid.push(halve(pyramid[s - 1]));
+  const stats = pyramid.map((level, s) => tileStats(level, TILE >> s, tilesX, tilesY));
+  // Textured tiles: the upper half by coarse-scale gradient energy, which blur barely changes.
+  const coarse = stats[SCALES - 1].tenengrad;
+  const textured = upperHalf(coarse);
+
+  const out: number[] = [];
+  for (const st of stats.slice(0, 3)) out.push(...scaleFeatures(st, textured));
+  out.push(...logRatioStats(stats[0].lapVar, stats[1].lapVar, textured));
+  out.push(...logRatioStats(stats[1].lapVar, stats[2].lapVar, textured));
+  out.push(percentile(textured.map((t) => Math.log((stats[0].tenengrad[t] + 1) / (stats[1].tenengrad[t] + 1))), 0.5));
+  out.push(tileCoherenceMean(stats[0], textured) - tileCoherenceMean(stats[SCALES - 1], textured));
+  out.push(spread(directionRatios(stats[0].directional, stats[1].directional)));
+  out.push(spread(directionRatios(stats[0].directional, stats[2].directional)));
+  out.push(...tileDirectionFeatures(stats[0], stats[2], textured));
+  // The least and the most blurred direction between neighbouring scales (rotation-invariant).
+  for (let s = 1; s < SCALES; s++) {
+    const r = directionRatios(stats[s - 1].directional, stats[s].directional);
+    out.push(Math.max(...r), Math.min(...r));
+  }
+  out.push(...tileDirectionExtremes(stats[1], stats[2], textured), ...tileDirectionExtremes(stats[2], stats[3], textured));
+  for (let s = 1; s < 3; s++) out.push(...reblurFeatures(tileReblurEffect(pyramid[s], TILE >> s, tilesX, textured)));
+  out.push(...spectralFeatures(img, tilesX, textured, coarse));
+  return Float32Array.from(out);
+}
+
+function scaleFeatures(st: TileStats, textured: number[]): number[] {
+  const lv = Array.from(st.lapVar);
+  const [e0, e45, e90, e135] = st.directional;
+  const emax = Math.max(e0, e45, e90, e135);
+  const emin = Math.min(e0, e45, e90, e135);
+  return [
+    log(mean(lv)),
+    log(percentile(lv, 0.9)),
+    log(percentile(lv, 0.5)),
+    log(percentile(lv, 0.1)),
+    log(mean(Array.from(st.tenengrad))),
+    normalizedTensorCoherence(st, textured),
+    tileCoherenceMean(st, textured),
+    emax > 0 ? 1 - emin / emax : 0,
+  ];
+}
+
+/** Coherence of the average of per-tile unit-trace tensors: high when every tile loses the same direction. */
+function normalizedTensorCoherence(st: TileStats, tiles: number[]): number {
+  let xx = 0;
+  let yy = 0;
+  let xy = 0;
+  for (const t of tiles) {
+    const tr = st.jxx[t] + st.jyy[t];
+    if (tr <= 1e-9) continue;
+    xx += st.jxx[t] / tr;
+    yy += st.jyy[t] / tr;
+    xy += st.jxy[t] / tr;
+  }
+  return coherence(xx, yy, xy);
+}
+
+function tileCoherenceMean(st: TileStats, tiles: number[]): number {
+  return mean(tiles.map((t) => coherence(st.jxx[t], st.jyy[t], st.jxy[t])));
+}
+
+function logRatioStats(fine: Float64Array, coarse: Float64Array, tiles: number[]): [number, number] {
+  const ratios = tiles.map((t) => Math.log((fine[t] + 1) / (coarse[t] + 1)));
+  return [percentile(ratios, 0.5), percentile(ratios, 0.9)];
+}
+
+/**
+ * Power spectra of the most textured tiles at full scale: the share of energy at high
+ * and middle frequencies, and how one-sided the mid/high band is (motion smears one way).
+ */
+function spectralFeatures(img: GreyImage, tilesX: number, textured: number[], coarse: Float64Array): number[] {
+  const chosen = [...textured].sort((a, b) => coarse[b] - coarse[a] || a - b).slice(0, SPECTRUM_TILES);
+  const side = TILE;
+  const half = side / 2;
+  const tile = new Float64Array(side * side);
+  const highOverLow: number[] = [];
+  const midOverLow: number[] = [];
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  const sectors: number[] = [];
+  for (const t of chosen) {
+    const x0 = (t % tilesX) * side;
+    const y0 = Math.floor(t / tilesX) * side;
+    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) tile[y * side + x] = img.data[(y0 + y) * img.width + x0 + x];
+    const power = tilePowerSpectrum(tile, side);
+    let low = 0;
+    let mid = 0;
+    let high = 0;
+    let txx = 0;
+    let tyy = 0;
+    let txy = 0;
+    const sector = [0, 0, 0, 0];
+    for (let v = 0; v < side; v++) {
+      const fy = v < half ? v : v - side;
+      for (let u = 0; u < side; u++) {
+        const fx = u < half ? u : u - side;
+        const r = Math.hypot(fx, fy);
+        if (r < 1) continue;
+        const p = power[v * side + u];
+        if (r < half / 4) low += p;
+        else if (r < half / 2) mid += p;
+        else if (r <= half) high += p;
+        if (r >= half / 4 && r <= half) {
+          txx += (p * fx * fx) / (r * r);
+          tyy += (p * fy * fy) / (r * r);
+          txy += (p * fx * fy) / (r * r);
+          const angle = (Math.atan2(fy, fx) + Math.PI) % Math.PI;
+          sector[Math.floor(((angle + Math.PI / 8) % Math.PI) / (Math.PI / 4)) % 4] += p;
+        }
+      }
+    }
+    highOverLow.push(Math.log((high + 1e-6) / (low + 1e-6)));
+    midOverLow.push(Math.log((mid + 1e-6) / (low + 1e-6)));
+    const tr = txx + tyy;
+    if (tr > 0) {
+      sxx += txx / tr;
+      syy += tyy / tr;
+      sxy += txy / tr;
+    }
+    const smax = Math.max(...sector);
+    sectors.push(smax > 0 ? 1 - Math.min(...sector) / smax : 0);
+  }
+  return [mean(highOverLow), mean(midOverLow), coherence(sxx, syy, sxy), mean(sectors)];
+}
+
+/**
+ * Per direction, how much fine-scale energy is left relative to the coarse scale:
+ * content anisotropy cancels out, while motion blur removes detail along one
+ * direction only, so the ratios spread apart; defocus lowers them all alike.
+ */
+function directionRatios(fine: ArrayLike<number>, coarse: ArrayLike<number>): number[] {
+  return Array.from({ length: 4 }, (_, d) => Math.log((fine[d] + 0.01) / (coarse[d] + 0.01)));
+}
+
+function spread(xs: number[]): number {
+  return Math.max(...xs) - Math.min(...xs);
+}
+
+/** Median and p90 of the per-tile direction-ratio spread, and how many tiles lose the same direction most. */
+function tileDirectionFeatures(fine: TileStats, coarse: TileStats, tiles: number[]): number[] {
+  const spreads: number[] = [];
+  const weakest = [0, 0, 0, 0];
+  for (const t of tiles) {
+    const r = directionRatios(
+      fine.tileDirectional.map((d) => d[t]),
+      coarse.tileDirectional.map((d) => d[t]),
+    );
+    spreads.push(spread(r));
+    weakest[r.indexOf(Math.min(...r))]++;
+  }
+  return [percentile(spreads, 0.5), percentile(spreads, 0.9), Math.max(...weakest) / Math.max(1, tiles.length)];
+}
+
+function tileDirectionExtremes(fine: TileStats, coarse: TileStats, tiles: number[]): number[] {
+  const maxima: number[] = [];
+  const minima: number[] = [];
+  for (const t of tiles) {
+    const r = directionRatios(
+      fine.tileDirectional.map((d) => d[t]),
+      coarse.tileDirectional.map((d) => d[t]),
+    );
+    maxima.push(Math.max(...r));
+    minima.push(Math.min(...r));
+  }
+  return [percentile(maxima, 0.5), percentile(minima, 0.5)];
+}
+
+/**
+ * Over all textured tiles: the weakest, mean and strongest direction's effect; over
+ * the sharpest quarter of tiles (a photo's subject, not its bokeh): the p90 mean
+ * effect and the mean weakest and strongest directions.
+ */
+function reblurFeatures(effect: number[][]): number[] {
+  const dirs = [0, 1, 2, 3].map((d) => mean(effect.map((e) => e[d])));
+  const means = effect.map((e) => mean(e));
+  const order = means.map((m, i) => ({ m, i })).sort((a, b) => b.m - a.m);
+  const sharpest = order.slice(0, Math.max(1, Math.ceil(order.length / 4))).map((o) => effect[o.i]);
+  return [
+    Math.min(...dirs),
+    mean(dirs),
+    Math.max(...dirs),
+    percentile(means, 0.9),
+    mean(sharpest.map((e) => Math.min(...e))),
+    mean(sharpest.map((e) => Math.max(...e))),
+  ];
+}
+
+function upperHalf(values: Float64Array): number[] {
+  const order = Array.from(values.keys()).sort((a, b) => values[b] - values[a] || a - b);
+  return order.slice(0, Math.max(1, Math.ceil(order.length / 2)));
+}
+
+function log(x: number): number {
+  return Math.log(x + 0.01);
+}
+
+function mean(xs: number[]): number {
+  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+function percentile(xs: number[], q: number): number {
+  if (xs.length === 0) return 0;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}

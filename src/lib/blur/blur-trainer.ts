@@ -1,0 +1,237 @@
+/**
+ * Trains the small blur network on standardised feature vectors, one epoch at a
+ * time, with a checkpoint (weights, optimizer moments, best epoch so far) that
+ * resumes training exactly where it stopped. Batches are shuffled from the seed and
+ * the epoch number, so a resumed run takes the same path as an uninterrupted one.
+ */
+import type { LayersModel, Optimizer, Scalar, Tensor2D } from '@tensorflow/tfjs';
+import { BLUR_CLASSES } from './blur-classes';
+import { BlurEvaluation, evaluateBlur } from './blur-evaluation';
+import { DEFAULT_BLUR_THRESHOLD, fitTemperature, softmax } from './blur-scores';
+import { FeatureNormalizer, fitNormalizer, normalize } from './feature-normalizer';
+import { ModelFiles, modelFromFiles, modelToFiles } from './model-files';
+import { seededRandom } from './seeded-random';
+import { BlurTrainParams } from './train-params';
+import { Tensorflow, TfRuntime } from './tf-runtime';
+
+export interface LabelledFeatures {
+  features: number[][];
+  labels: number[];
+}
+
+export interface TrainingSet {
+  train: LabelledFeatures;
+  validation: LabelledFeatures;
+  test: LabelledFeatures;
+}
+
+export interface EpochResult {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number | null;
+  valAccuracy: number | null;
+}
+
+/** Everything needed to carry on after a crash; JSON-serialisable. */
+export interface TrainingCheckpoint {
+  epoch: number;
+  modelJson: string;
+  weights: string;
+  bestWeights: string;
+  bestEpoch: number;
+  bestLoss: number;
+  optimizer: { specs: unknown; data: string };
+  history: EpochResult[];
+}
+
+export interface TrainedBlurModel {
+  files: ModelFiles;
+  normalizer: FeatureNormalizer;
+  temperature: number;
+  bestEpoch: number;
+  history: EpochResult[];
+  /** On the test split, or on validation when the test split is empty (see `evaluatedOn`). */
+  evaluation: BlurEvaluation;
+  evaluatedOn: 'test' | 'validation';
+}
+
+export class BlurTrainer {
+  private constructor(
+    private readonly tf: Tensorflow,
+    private readonly model: LayersModel,
+    private readonly optimizer: Optimizer,
+    private readonly set: TrainingSet,
+    private readonly normalizer: FeatureNormalizer,
+    private readonly params: BlurTrainParams,
+    private state: { epoch: number; bestEpoch: number; bestLoss: number; bestWeights: Buffer; history: EpochResult[] },
+  ) {}
+
+  static async create(rt: TfRuntime, set: TrainingSet, params: BlurTrainParams, checkpoint?: TrainingCheckpoint): Promise<BlurTrainer> {
+    const { tf } = rt;
+    if (set.train.labels.length === 0) throw new Error('the training split has no images');
+    const normalizer = fitNormalizer(set.train.features);
+    const model = checkpoint
+      ? await modelFromFiles(tf, { modelJson: checkpoint.modelJson, weights: Buffer.from(checkpoint.weights, 'base64') })
+      : buildNetwork(tf, set.train.features[0].length, params);
+    const optimizer = tf.train.adam(params.learningRate);
+    if (checkpoint) {
+      const decoded = tf.io.decodeWeights(toArrayBuffer(Buffer.from(checkpoint.optimizer.data, 'base64')), checkpoint.optimizer.specs as never);
+      await optimizer.setWeights(Object.entries(decoded).map(([name, tensor]) => ({ name, tensor })));
+    }
+    const state = checkpoint
+      ? { epoch: checkpoint.epoch, bestEpoch: checkpoint.bestEpoch, bestLoss: checkpoint.bestLoss, bestWeights: Buffer.from(checkpoint.bestWeights, 'base64'), history: checkpoint.history }
+      : { epoch: 0, bestEpoch: 0, bestLoss: Infinity, bestWeights: Buffer.alloc(0), history: [] };
+    return new BlurTrainer(tf, model, optimizer, set, normalizer, params, state);
+  }
+
+  get epoch(): number {
+    return this.state.epoch;
+  }
+
+  async runEpoch(): Promise<EpochResult> {
+    const { tf, params } = this;
+    const epoch = this.state.epoch + 1;
+    const x = normalize(this.set.train.features, this.normalizer);
+    const y = this.set.train.labels;
+    const classWeights = balancedWeights(y);
+    const order = shuffled(y.length, `${params.seed}:epoch:${epoch}`);
+    let lossSum = 0;
+    for (let start = 0; start < order.length; start += params.batchSize) {
+      const idx = order.slice(start, start + params.batchSize);
+      const loss = tf.tidy(() => {
+        const xb = tf.tensor2d(idx.map((i) => x[i]));
+        const yb = tf.oneHot(tf.tensor1d(idx.map((i) => y[i]), 'int32'), BLUR_CLASSES.length);
+        const wb = tf.tensor1d(idx.map((i) => classWeights[y[i]]));
+        const kernels = this.model.trainableWeights.filter((w) => w.name.includes('kernel')).map((w) => w.read());
+        const cost = this.optimizer.minimize(() => {
+          const data = tf.losses.softmaxCrossEntropy(yb, this.model.apply(xb) as Tensor2D, wb);
+          return (params.l2 > 0 ? data.add(tf.addN(kernels.map((k) => k.square().sum())).mul(params.l2)) : data) as Scalar;
+        }, true);
+        return cost ?? tf.scalar(0);
+      });
+      lossSum += (await loss.data())[0] * idx.length;
+      loss.dispose();
+    }
+    const val = this.set.validation.labels.length ? this.lossAndAccuracy(this.set.validation) : null;
+    const result: EpochResult = {
+      epoch,
+      trainLoss: round(lossSum / y.length),
+      valLoss: val ? round(val.loss) : null,
+      valAccuracy: val ? round(val.accuracy) : null,
+    };
+    this.state.epoch = epoch;
+    this.state.history.push(result);
+    // Keep the weights of the epoch with the lowest validation loss (training loss without a validation split).
+    const score = val ? val.loss : result.trainLoss;
+    if (score < this.state.bestLoss) {
+      this.state.bestLoss = score;
+      this.state.bestEpoch = epoch;
+      this.state.bestWeights = (await modelToFiles(tf, this.model)).weights;
+    }
+    return result;
+  }
+
+  async checkpoint(): Promise<TrainingCheckpoint> {
+    const files = await modelToFiles(this.tf, this.model);
+    const encoded = await this.tf.io.encodeWeights(await this.optimizer.getWeights());
+    return {
+      epoch: this.state.epoch,
+      modelJson: files.modelJson,
+      weights: files.weights.toString('base64'),
+      bestWeights: this.state.bestWeights.toString('base64'),
+      bestEpoch: this.state.bestEpoch,
+      bestLoss: this.state.bestLoss,
+      optimizer: { specs: encoded.specs, data: Buffer.from(encoded.data).toString('base64') },
+      history: this.state.history,
+    };
+  }
+
+  /** The best epoch's network, calibrated on validation and measured on test. */
+  async finish(): Promise<TrainedBlurModel> {
+    const current = await modelToFiles(this.tf, this.model);
+    const files: ModelFiles = { modelJson: current.modelJson, weights: this.state.bestWeights.length ? this.state.bestWeights : current.weights };
+    const best = await modelFromFiles(this.tf, files);
+    try {
+      const logitsOf = (split: LabelledFeatures) => (split.labels.length ? this.logits(best, split.features) : []);
+      const temperature = fitTemperature(logitsOf(this.set.validation), this.set.validation.labels);
+      const evaluatedOn = this.set.test.labels.length ? 'test' : 'validation';
+      const split = this.set[evaluatedOn];
+      const probs = logitsOf(split).map((l) => softmax(l, temperature));
+      const predicted = probs.map((p) => p.indexOf(Math.max(...p)));
+      const evaluation = evaluateBlur(split.labels, predicted, probs.map((p) => (1 - p[0]) * 100), DEFAULT_BLUR_THRESHOLD);
+      return { files, normalizer: this.normalizer, temperature, bestEpoch: this.state.bestEpoch, history: this.state.history, evaluation, evaluatedOn };
+    } finally {
+      best.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.optimizer.dispose();
+  }
+
+  private logits(model: LayersModel, features: number[][]): number[][] {
+    const out = this.tf.tidy(() => (model.predict(this.tf.tensor2d(normalize(features, this.normalizer))) as Tensor2D).arraySync());
+    return out;
+  }
+
+  private lossAndAccuracy(split: LabelledFeatures): { loss: number; accuracy: number } {
+    const logits = this.logits(this.model, split.features);
+    let loss = 0;
+    let correct = 0;
+    logits.forEach((l, i) => {
+      const p = softmax(l);
+      loss -= Math.log(Math.max(p[split.labels[i]], 1e-12));
+      if (p.indexOf(Math.max(...p)) === split.labels[i]) correct++;
+    });
+    return { loss: loss / logits.length, accuracy: correct / logits.length };
+  }
+}
+
+/** Features -> hidden ReLU layers -> 3 logits; seeded initial weights. */
+function buildNetwork(tf: Tensorflow, inputs: number, params: BlurTrainParams): LayersModel {
+  const model = tf.sequential();
+  params.hidden.forEach((units, i) => {
+    model.add(
+      tf.layers.dense({
+        ...(i === 0 ? { inputShape: [inputs] } : {}),
+        units,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.heNormal({ seed: params.seed + i }),
+      }),
+    );
+  });
+  model.add(
+    tf.layers.dense({
+      ...(params.hidden.length === 0 ? { inputShape: [inputs] } : {}),
+      units: BLUR_CLASSES.length,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: params.seed + 100 }),
+    }),
+  );
+  return model;
+}
+
+/** Weights that make each class count as much as the others, whatever their sizes. */
+function balancedWeights(labels: number[]): number[] {
+  const counts = BLUR_CLASSES.map((_, c) => labels.filter((l) => l === c).length);
+  const present = counts.filter((c) => c > 0).length;
+  return counts.map((c) => (c > 0 ? labels.length / (present * c) : 0));
+}
+
+function shuffled(n: number, seed: string): number[] {
+  const rng = seededRandom(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+function toArrayBuffer(b: Buffer): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e5) / 1e5;
+}

@@ -1,0 +1,49 @@
+/** Training parameters of the blur model, their defaults and validation. */
+export interface BlurTrainParams {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Units of each hidden layer of the small network on top of the features. */
+  hidden: number[];
+  /** L2 weight penalty. */
+  l2: number;
+  /** Seeds the split, the initial weights and the batch order. */
+  seed: number;
+  /** Share of scenes held out for validation and for test. */
+  validation: number;
+  test: number;
+}
+
+/**
+ * Defaults chosen by 6-split scene-disjoint cross-validation on the synthetic set
+ * (see bench/README.md): with ~300 training images, hidden layers overfit scene
+ * content, and a softmax layer over the standardised features generalises best.
+ */
+export const TRAIN_DEFAULTS: BlurTrainParams = {
+  epochs: 120,
+  batchSize: 32,
+  learningRate: 0.01,
+  hidden: [],
+  l2: 0.01,
+  seed: 1,
+  validation: 0.15,
+  test: 0.2,
+};
+
+export function resolveTrainParams(input: Partial<BlurTrainParams> = {}): BlurTrainParams {
+  const p = { ...TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) } as BlurTrainParams;
+  const problems: string[] = [];
+  if (!Number.isInteger(p.epochs) || p.epochs < 1 || p.epochs > 10000) problems.push(`epochs must be an integer from 1 to 10000, got ${p.epochs}`);
+  if (!Number.isInteger(p.batchSize) || p.batchSize < 1 || p.batchSize > 4096) problems.push(`batchSize must be an integer from 1 to 4096, got ${p.batchSize}`);
+  if (!(p.learningRate > 0 && p.learningRate <= 1)) problems.push(`learningRate must be above 0 and at most 1, got ${p.learningRate}`);
+  if (!Array.isArray(p.hidden) || p.hidden.length > 4 || p.hidden.some((h) => !Number.isInteger(h) || h < 1 || h > 1024)) {
+    problems.push(`hidden must be up to 4 layer sizes from 1 to 1024, got ${JSON.stringify(p.hidden)}`);
+  }
+  if (!(p.l2 >= 0 && p.l2 < 1)) problems.push(`l2 must be from 0 to below 1, got ${p.l2}`);
+  if (!Number.isInteger(p.seed)) problems.push(`seed must be an integer, got ${p.seed}`);
+  if (!(p.validation >= 0 && p.test >= 0 && p.validation + p.test < 1)) {
+    problems.push(`validation and test shares must be >= 0 and add up to below 1, got ${p.validation} and ${p.test}`);
+  }
+  if (problems.length) throw new Error(`invalid blur training parameters: ${problems.join('; ')}`);
+  return p;
+}
