@@ -76,13 +76,16 @@ export interface OpencvLaplacian {
   values: number[];
   /** Per file, seconds inside Python for imread + cvtColor + (resize) + Laplacian + var, one OpenCV thread. */
   seconds: number[];
+  /** cv2.Laplacian(...).var() of each grey PNG given as `greyFiles`, read as is: checks our kernel on identical pixels. */
+  greyValues: number[];
 }
 
 /**
  * The recipe as users run it: cv2.imread, cvtColor BGR2GRAY, INTER_AREA down to a 1024 px
  * long side when larger, cv2.Laplacian(gray, cv2.CV_64F).var(); cv2.setNumThreads(1) so
  * its time is per core. `rounds` passes over the files after one warm-up pass; `seconds`
- * holds each file's median over the rounds.
+ * holds each file's median over the rounds. `greyFiles` (8-bit grey PNGs) are scored as
+ * they are, without conversion or resize.
  */
 const OPENCV_SCRIPT = `
 import json, sys, time, cv2
@@ -102,18 +105,19 @@ for _ in range(req["rounds"]):
         t = time.perf_counter()
         score(f)
         times[i].append(time.perf_counter() - t)
-print(json.dumps({"values": values, "seconds": [sorted(t)[len(t) // 2] for t in times] if req["rounds"] else []}))
+grey = [float(cv2.Laplacian(cv2.imread(f, cv2.IMREAD_GRAYSCALE), cv2.CV_64F).var()) for f in req["grey"]]
+print(json.dumps({"values": values, "seconds": [sorted(t)[len(t) // 2] for t in times] if req["rounds"] else [], "greyValues": grey}))
 `;
 
-export function opencvLaplacian(venvDir: string, files: readonly string[], size: number, rounds: number): Outcome<OpencvLaplacian> {
+export function opencvLaplacian(venvDir: string, files: readonly string[], size: number, rounds: number, greyFiles: readonly string[] = []): Outcome<OpencvLaplacian> {
   const cv = prepareOpencv(venvDir);
   if (!cv.ok) return cv;
-  const run = spawnSync(cv.value.python, ['-c', OPENCV_SCRIPT], { input: JSON.stringify({ files, size, rounds }), encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 2 ** 20 });
+  const run = spawnSync(cv.value.python, ['-c', OPENCV_SCRIPT], { input: JSON.stringify({ files, size, rounds, grey: greyFiles }), encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 2 ** 20 });
   if (run.status !== 0) {
     return { ok: false, reason: `python exited with ${run.status ?? run.signal}: ${(run.stderr || run.error?.message || '').trim().split('\n').slice(-2).join(' | ')}` };
   }
   try {
-    const answer = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as { values: number[]; seconds: number[] };
+    const answer = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as Omit<OpencvLaplacian, 'versions'>;
     return { ok: true, value: { versions: cv.value.versions, ...answer } };
   } catch {
     return { ok: false, reason: `the OpenCV Laplacian script gave no answer: ${run.stderr.trim().split('\n').slice(-2).join(' | ') || '(no output)'}` };

@@ -6,7 +6,7 @@ import type { BlurModelSummary } from '../activities';
 import { BlurInputError } from './blur-client';
 import { formatModelList, formatPrediction, formatTrainedModel, confusionTable } from './cli-blur-format';
 import { addBlurSynthCommand } from './cli-blur-synth';
-import { intArg, print, UsageError, withClient } from './cli-support';
+import { intArg, percentArg, print, UsageError, withClient } from './cli-support';
 import { followProgress } from './progress-bar';
 import { blurTrainWorkflowId } from '../workflows/workflow-ids';
 
@@ -157,7 +157,7 @@ export function addBlurCommands(program: Command): void {
     .command('predict <target>')
     .description('classify an image, a folder or a storage prefix: sharp, defocused or motion, with a blur percentage')
     .option('--model <version>', 'model version (default: the default model)')
-    .option('--threshold <percent>', 'blur percentage at or above which an image is blurred (default 50)', numberArg('--threshold', 0, 100))
+    .option('--threshold <percent>', 'blur percentage (1-100) at or above which an image is blurred (default 50)', percentArg('--threshold'))
     .option('--report <url>', 'JSON report location, a .csv is written beside it (default <folder>/_blur-report.json; none for one image)')
     .option('--quarantine <dirOrUrl>', 'copy blurred images there, under their relative paths')
     .option('--registry <url>', 'model registry (default VISIONFLOW_BLUR_MODELS)')

@@ -2,10 +2,10 @@
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { parseCameraList } from '../lib/camera/camera-list';
-import { CaptureInput } from '../lib/camera/capture-options';
+import { CaptureInput, DEFAULT_REJECT_BLURRY } from '../lib/camera/capture-options';
 import { HASH_KINDS, HashKind } from '../lib/hash/hash-kind';
 import { formatCaptureStatus, formatSchedule } from './cli-format';
-import { durationArg, intArg, print, UsageError, withClient } from './cli-support';
+import { durationArg, intArg, percentArg, print, UsageError, withClient } from './cli-support';
 import { Visionflow } from './index';
 
 interface CaptureFlags {
@@ -24,6 +24,8 @@ interface CaptureFlags {
   minWidth?: number;
   minHeight?: number;
   rejectDark?: number;
+  rejectBlurry?: number | true;
+  blurModel?: string;
   json?: boolean;
   follow?: boolean;
 }
@@ -42,6 +44,8 @@ function captureOptionsFrom(flags: CaptureFlags): Omit<CaptureInput, 'cameraId' 
     minWidth: flags.minWidth,
     minHeight: flags.minHeight,
     rejectDarkBelow: flags.rejectDark,
+    rejectBlurry: flags.rejectBlurry === true ? DEFAULT_REJECT_BLURRY : flags.rejectBlurry,
+    blurModel: flags.blurModel,
   };
 }
 
@@ -58,7 +62,9 @@ function addCaptureOptions(cmd: Command): Command {
     .option('--retries <n>', 'retries of a failed fetch within a tick (default 2)', intArg('--retries', 0))
     .option('--min-width <px>', 'reject smaller images (default 64)', intArg('--min-width', 1))
     .option('--min-height <px>', 'reject smaller images (default 48)', intArg('--min-height', 1))
-    .option('--reject-dark <luma>', 'reject near-black frames whose mean brightness (0-255) is below this, e.g. 20', intArg('--reject-dark', 1));
+    .option('--reject-dark <luma>', 'reject near-black frames whose mean brightness (0-255) is below this, e.g. 20', intArg('--reject-dark', 1))
+    .option('--reject-blurry [threshold]', 'reject images the blur model scores at or above this blur percentage (default 50)', percentArg('--reject-blurry'))
+    .option('--blur-model <version>', 'with --reject-blurry: blur model version (default: the default model at each capture)');
 }
 
 /** Local JSON file, or an http(s) catalog read by the workflow. */

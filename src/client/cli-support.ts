@@ -21,6 +21,13 @@ export const intArg = (what: string, min: number) => (value: string) => {
   return n;
 };
 
+/** A percentage from 1 to 100 (a blur threshold). */
+export const percentArg = (what: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 1 || n > 100) throw new InvalidArgumentError(`${what} must be a percentage from 1 to 100, got '${value}'`);
+  return n;
+};
+
 export function print(json: boolean, value: unknown, human: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
 }

@@ -113,9 +113,20 @@ export class Visionflow {
     return { ...input, destination };
   }
 
+  /** With --reject-blurry, refuses to start unless the blur model exists (a capture would otherwise stop at its first image). */
+  private async requireBlurModel(options: Partial<CaptureInput>): Promise<void> {
+    if (!options.rejectBlurry) return;
+    try {
+      await this.blur.registry().resolve(options.blurModel || undefined);
+    } catch (err) {
+      throw new Error(`invalid capture options: --reject-blurry: ${(err as Error).message}`);
+    }
+  }
+
   /** Starts capturing one camera until stopped; the workflow id is `capture-<cameraId>`. */
   async startCapture(input: CaptureCameraInput): Promise<StartedRun> {
     const args = { ...input, ...this.captureOptions(input) };
+    await this.requireBlurModel(args);
     const handle = await this.client.workflow.start('captureCamera', {
       taskQueue: IO_QUEUE,
       workflowId: captureWorkflowId(input.cameraId),
@@ -128,6 +139,7 @@ export class Visionflow {
   async startCaptures(input: CaptureCamerasInput & { batchId?: string }): Promise<StartedRun> {
     const options = input.options ?? {};
     const destination = normalizeStorageUrl(options.destination || this.config.storage);
+    await this.requireBlurModel(options);
     const workflowId = input.batchId ?? `capture-batch-${Date.now().toString(36)}`;
     const handle = await this.client.workflow.start('captureCameras', {
       taskQueue: IO_QUEUE,
@@ -198,6 +210,7 @@ export class Visionflow {
     const { cron, everyMs, timezone, paused, ...capture } = input;
     if ((!cron || cron.length === 0) && !everyMs) throw new Error('capture schedule: give --cron or --every');
     const options = this.captureOptions(capture);
+    await this.requireBlurModel(options);
     const scheduleId = captureScheduleId(input.cameraId);
     await this.client.schedule.create({
       scheduleId,

@@ -182,7 +182,7 @@ function registrySuite(name: string, open: () => Storage): void {
       expect(await registry.defaultVersion()).toBe('b');
 
       await registry.setDefault('a');
-      expect(JSON.parse((await storage.get('default.json'))!.toString('utf8'))).toEqual({ version: 'a' });
+      expect(JSON.parse((await storage.get('_default.json'))!.toString('utf8'))).toEqual({ version: 'a' });
       expect(await registry.defaultVersion()).toBe('a');
       expect(await registry.resolve()).toBe('a');
       expect(await registry.resolve('c')).toBe('c');
@@ -194,7 +194,7 @@ function registrySuite(name: string, open: () => Storage): void {
       await expect(registry.setDefault('nope')).rejects.toThrow(/'nope'.*versions: d, b, c, a/);
       expect(await registry.defaultVersion()).toBe('a');
 
-      await storage.put('default.json', JSON.stringify({ version: 'removed-by-hand' }));
+      await storage.put('_default.json', JSON.stringify({ version: 'removed-by-hand' }));
       expect(await registry.defaultVersion()).toBe('d');
     });
 
@@ -211,7 +211,7 @@ function registrySuite(name: string, open: () => Storage): void {
       await registry.setDefault('old');
       await registry.delete('old');
       expect(await storage.list('old/')).toEqual([]);
-      expect(await storage.exists('default.json')).toBe(false);
+      expect(await storage.exists('_default.json')).toBe(false);
       expect((await registry.list()).map((m) => m.version)).toEqual(['new']);
       expect(await registry.defaultVersion()).toBe('new');
       await expect(registry.load('old')).rejects.toThrow(BlurModelNotFound);
@@ -222,7 +222,7 @@ function registrySuite(name: string, open: () => Storage): void {
       await registry.setDefault('new');
       await registry.delete('other');
       expect(await registry.defaultVersion()).toBe('new');
-      expect((await storage.list('')).map((o) => o.key)).toEqual(['default.json', 'new/metadata.json', 'new/model.json', 'new/weights.bin']);
+      expect((await storage.list('')).map((o) => o.key)).toEqual(['_default.json', 'new/metadata.json', 'new/model.json', 'new/weights.bin']);
 
       await registry.delete('new');
       expect(await storage.list('')).toEqual([]);
@@ -278,14 +278,7 @@ let counter = 0;
 registrySuite('a folder', () => new FileStorage(tempDir(`blur-registry-${counter++}`)));
 
 describe('blur model registry on a folder: the pointer file and version folders', () => {
-  // BUG (src/lib/blur/blur-registry.ts:18, VERSION): 'default.json' passes the name
-  // check, but on folder storage the version folder default.json/ and the pointer
-  // file default.json are the same path: once a default is set the publish fails
-  // (EEXIST on mkdir), and once the version exists setDefault fails (EISDIR on
-  // rename); on S3 both work, so the registry behaves differently per backend.
-  // Fix: reserve the name (reject 'default.json' in checkVersionName), or keep the
-  // pointer where no version can be (e.g. '_default.json', as '_' cannot start a version).
-  test.failing("a version named 'default.json' is refused up front, or works beside the default pointer", async () => {
+  test("a version named 'default.json' is refused up front, or works beside the default pointer", async () => {
     const storage = new FileStorage(tempDir('blur-registry-pointer'));
     const registry = new BlurModelRegistry(storage);
     let rejectedByName = false;

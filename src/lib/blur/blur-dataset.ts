@@ -35,7 +35,9 @@ export interface BlurDatasetListing {
   ignored: string[];
 }
 
-export async function readBlurDataset(storage: Storage, prefix: string): Promise<BlurDatasetListing> {
+export async function readBlurDataset(storage: Storage, folder: string): Promise<BlurDatasetListing> {
+  // A folder prefix: `ds` must not also pick up `ds2/` or `ds.txt`.
+  const prefix = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
   const listing: BlurDatasetListing = { items: [], mismatches: [], unnamed: [], ignored: [] };
   for (const obj of await storage.list(prefix)) {
     const key = obj.key.slice(prefix.length);

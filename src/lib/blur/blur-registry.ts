@@ -1,6 +1,6 @@
 /**
  * The blur model registry in storage: `<version>/model.json`, `<version>/weights.bin`
- * and `<version>/metadata.json`, plus `default.json`. metadata.json is written last
+ * and `<version>/metadata.json`, plus `_default.json`. metadata.json is written last
  * and records the size and checksum of the other two, so a version only exists once
  * it is whole: a crash mid-publish leaves nothing listed, and a torn copy is refused
  * on load. Training scratch lives under `_runs/`, which is never a version.
@@ -16,6 +16,8 @@ import { BlurTrainParams } from './train-params';
 import { Storage } from '../storage/storage';
 
 export const RUNS_PREFIX = '_runs/';
+/** Starts with '_' like the scratch folder, so no version name can collide with it. */
+const DEFAULT_POINTER = '_default.json';
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export interface BlurModelMetadata {
@@ -80,7 +82,7 @@ export class BlurModelRegistry {
 
   /** The version set with setDefault, else the newest; undefined when there is no model. */
   async defaultVersion(): Promise<string | undefined> {
-    const pointer = await this.storage.get('default.json');
+    const pointer = await this.storage.get(DEFAULT_POINTER);
     if (pointer) {
       const { version } = JSON.parse(pointer.toString('utf8')) as { version: string };
       if (await this.show(version)) return version;
@@ -90,7 +92,7 @@ export class BlurModelRegistry {
 
   async setDefault(version: string): Promise<void> {
     await this.require(version);
-    await this.storage.put('default.json', `${JSON.stringify({ version })}\n`, { contentType: 'application/json' });
+    await this.storage.put(DEFAULT_POINTER, `${JSON.stringify({ version })}\n`, { contentType: 'application/json' });
   }
 
   /** Unlists first (metadata.json), then removes the files, so no reader sees a torn version. */
@@ -99,8 +101,8 @@ export class BlurModelRegistry {
     await this.storage.delete(`${version}/metadata.json`);
     await this.storage.delete(`${version}/model.json`);
     await this.storage.delete(`${version}/${WEIGHTS_FILE}`);
-    const pointer = await this.storage.get('default.json');
-    if (pointer && (JSON.parse(pointer.toString('utf8')) as { version: string }).version === version) await this.storage.delete('default.json');
+    const pointer = await this.storage.get(DEFAULT_POINTER);
+    if (pointer && (JSON.parse(pointer.toString('utf8')) as { version: string }).version === version) await this.storage.delete(DEFAULT_POINTER);
   }
 
   /** `version`, or the default one when not given; throws BlurModelNotFound with what exists. */

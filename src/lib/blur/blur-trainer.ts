@@ -4,7 +4,7 @@
  * resumes training exactly where it stopped. Batches are shuffled from the seed and
  * the epoch number, so a resumed run takes the same path as an uninterrupted one.
  */
-import type { LayersModel, Optimizer, Scalar, Tensor2D } from '@tensorflow/tfjs';
+import type { LayersModel, Optimizer, Scalar, Tensor2D, Variable } from '@tensorflow/tfjs';
 import { BLUR_CLASSES } from './blur-classes';
 import { BlurEvaluation, evaluateBlur } from './blur-evaluation';
 import { DEFAULT_BLUR_THRESHOLD, fitTemperature, softmax } from './blur-scores';
@@ -40,8 +40,18 @@ export interface TrainingCheckpoint {
   bestWeights: string;
   bestEpoch: number;
   bestLoss: number;
-  optimizer: { specs: unknown; data: string };
+  optimizer: { specs: unknown; data: string; accBeta: [number, number] };
   history: EpochResult[];
+}
+
+/**
+ * tfjs's Adam keeps its bias-correction powers (beta^t) as float32 products, but its
+ * setWeights recomputes them with pow(), which differs in the last bit after a few
+ * dozen steps. Saving and restoring them keeps a resumed run bit-identical.
+ */
+interface AdamInternals {
+  accBeta1: Variable;
+  accBeta2: Variable;
 }
 
 export interface TrainedBlurModel {
@@ -77,6 +87,9 @@ export class BlurTrainer {
     if (checkpoint) {
       const decoded = tf.io.decodeWeights(toArrayBuffer(Buffer.from(checkpoint.optimizer.data, 'base64')), checkpoint.optimizer.specs as never);
       await optimizer.setWeights(Object.entries(decoded).map(([name, tensor]) => ({ name, tensor })));
+      const adam = optimizer as unknown as AdamInternals;
+      adam.accBeta1.assign(tf.scalar(checkpoint.optimizer.accBeta[0]));
+      adam.accBeta2.assign(tf.scalar(checkpoint.optimizer.accBeta[1]));
     }
     const state = checkpoint
       ? { epoch: checkpoint.epoch, bestEpoch: checkpoint.bestEpoch, bestLoss: checkpoint.bestLoss, bestWeights: Buffer.from(checkpoint.bestWeights, 'base64'), history: checkpoint.history }
@@ -141,7 +154,7 @@ export class BlurTrainer {
       bestWeights: this.state.bestWeights.toString('base64'),
       bestEpoch: this.state.bestEpoch,
       bestLoss: this.state.bestLoss,
-      optimizer: { specs: encoded.specs, data: Buffer.from(encoded.data).toString('base64') },
+      optimizer: { specs: encoded.specs, data: Buffer.from(encoded.data).toString('base64'), accBeta: adamPowers(this.optimizer) },
       history: this.state.history,
     };
   }
@@ -186,6 +199,12 @@ export class BlurTrainer {
     });
     return { loss: loss / logits.length, accuracy: correct / logits.length };
   }
+}
+
+function adamPowers(optimizer: Optimizer): [number, number] {
+  const adam = optimizer as unknown as Partial<AdamInternals>;
+  // Before the first step tfjs has not created them yet: beta^0 would be wrong, so use the initial values.
+  return [adam.accBeta1 ? adam.accBeta1.dataSync()[0] : 0.9, adam.accBeta2 ? adam.accBeta2.dataSync()[0] : 0.999];
 }
 
 /** Features -> hidden ReLU layers -> 3 logits; seeded initial weights. */

@@ -38,7 +38,7 @@ export async function modelToFiles(tf: Tensorflow, model: LayersModel): Promise<
 
 export async function modelFromFiles(tf: Tensorflow, files: ModelFiles): Promise<LayersModel> {
   const json = JSON.parse(files.modelJson) as { modelTopology: object; weightsManifest: { weights: unknown[] }[] };
-  const specs = json.weightsManifest.flatMap((m) => m.weights) as Parameters<typeof tf.io.fromMemory>[1];
-  const weights = files.weights.buffer.slice(files.weights.byteOffset, files.weights.byteOffset + files.weights.byteLength) as ArrayBuffer;
-  return tf.loadLayersModel(tf.io.fromMemory(json.modelTopology, specs, weights));
+  const weightSpecs = json.weightsManifest.flatMap((m) => m.weights) as never;
+  const weightData = files.weights.buffer.slice(files.weights.byteOffset, files.weights.byteOffset + files.weights.byteLength) as ArrayBuffer;
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
 }

@@ -17,7 +17,7 @@ export interface SceneSplit {
 
 export function splitScenes(sceneIds: Iterable<string>, shares: { validation: number; test: number }, seed: number): SceneSplit {
   const unique = [...new Set(sceneIds)];
-  const ranked = unique.map((s) => ({ s, h: hashString(`${seed}:${s}`) })).sort((a, b) => a.h - b.h || (a.s < b.s ? -1 : 1));
+  const ranked = unique.map((s) => ({ s, h: mix32(hashString(`${seed}:${s}`)) })).sort((a, b) => a.h - b.h || (a.s < b.s ? -1 : 1));
   let nTest = Math.round(unique.length * shares.test);
   let nVal = Math.round(unique.length * shares.validation);
   // Keep at least one training scene whatever the shares.
@@ -43,4 +43,14 @@ export function splitOf(split: SceneSplit): Map<string, SplitName> {
   const map = new Map<string, SplitName>();
   for (const name of ['train', 'validation', 'test'] as const) for (const s of split.scenes[name]) map.set(s, name);
   return map;
+}
+
+/** murmur3's finaliser: FNV-1a alone mixes the seed in too weakly, so nearby seeds gave the same split. */
+function mix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }

@@ -26,6 +26,10 @@ export interface CaptureOptions {
   minBytes: number;
   /** Reject near-black frames whose mean luma (0-255) is below this; 0 keeps them. */
   rejectDarkBelow: number;
+  /** Reject images the blur model scores at or above this blur percentage (1-100); 0 keeps them. */
+  rejectBlurry: number;
+  /** Blur model version for rejectBlurry; empty: the registry's default model at each tick. */
+  blurModel: string;
 }
 
 export type CaptureInput = Pick<CaptureOptions, 'cameraId' | 'url'> & Partial<CaptureOptions>;
@@ -44,7 +48,12 @@ export const CAPTURE_DEFAULTS: Omit<CaptureOptions, 'cameraId' | 'url' | 'destin
   minHeight: 48,
   minBytes: 512,
   rejectDarkBelow: 0,
+  rejectBlurry: 0,
+  blurModel: '',
 };
+
+/** Threshold `--reject-blurry` uses when given without a value: the blur model's own default. */
+export const DEFAULT_REJECT_BLURRY = 50;
 
 export const MIN_INTERVAL_MS = 1000;
 export const CAMERA_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -79,6 +88,8 @@ export function normalizeCaptureOptions(input: CaptureInput): CaptureOptions {
   int('minHeight', 1, 100_000);
   int('minBytes', 0, 1024 * 1024 * 1024);
   int('rejectDarkBelow', 0, 255);
+  if (typeof o.rejectBlurry !== 'number' || !(o.rejectBlurry >= 0 && o.rejectBlurry <= 100)) problems.push(`rejectBlurry must be a blur percentage from 0 (off) to 100, got ${String(o.rejectBlurry)}`);
+  if (typeof o.blurModel !== 'string' || (o.blurModel !== '' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(o.blurModel))) problems.push(`blurModel '${String(o.blurModel)}' is not a model version name`);
   if (problems.length > 0) throw new Error(`invalid capture options: ${problems.join('; ')}`);
   return o;
 }

@@ -32,8 +32,18 @@ export interface CaptureStepResult {
   fetchedAt: string;
 }
 
+/** The blur model's verdict on an image (capture's --reject-blurry). */
+export interface BlurVerdict {
+  blurred: boolean;
+  blurPercent: number;
+  class: string;
+  model: string;
+}
+
 export interface CaptureStepDeps {
   storage: Storage;
+  /** Scores an image with the blur model; required when options.rejectBlurry > 0. */
+  blurCheck?: (body: Buffer, threshold: number) => Promise<BlurVerdict>;
   signal?: AbortSignal;
   heartbeat?: () => void;
   now?: () => number;
@@ -97,6 +107,15 @@ export async function captureStep(input: CaptureStepInput, deps: CaptureStepDeps
   const seen: DedupeState = { ...state, validators: fetched.validators, lastSha256: sha256 };
   if (distance <= options.maxDistance) {
     return { tick: { outcome: 'duplicate', reason: 'similar', distance, hash: image.hash }, state: seen, fetchedAt };
+  }
+  // Blur is scored last: only images that would otherwise be kept pay for it.
+  if (options.rejectBlurry > 0) {
+    if (!deps.blurCheck) throw new Error('rejectBlurry is set but this worker has no blur model access');
+    const verdict = await deps.blurCheck(fetched.body, options.rejectBlurry);
+    if (verdict.blurred) {
+      const detail = `blur ${verdict.blurPercent.toFixed(1)} % >= ${options.rejectBlurry} % (${verdict.class}, model ${verdict.model})`;
+      return { tick: { outcome: 'rejected', reason: 'blurry', detail }, state, fetchedAt };
+    }
   }
 
   // Two runs of one camera in the same second (a manual schedule trigger next to a

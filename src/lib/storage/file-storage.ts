@@ -95,9 +95,12 @@ export class FileStorage implements Storage {
       if (entry.name === META_DIR) continue;
       if (entry.name.startsWith('.') && entry.name.endsWith('.tmp')) continue; // in-flight writes
       const key = dirKey ? `${dirKey}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) {
+      // Follow symbolic links (photo folders often are links); a dangling one is no object.
+      const target = entry.isSymbolicLink() ? await fs.stat(path.join(dir, entry.name)).catch(() => undefined) : entry;
+      if (!target) continue;
+      if (target.isDirectory()) {
         if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await this.walk(key, prefix, out);
-      } else if (entry.isFile() && key.startsWith(prefix)) {
+      } else if (target.isFile() && key.startsWith(prefix)) {
         const stat = await fs.stat(path.join(dir, entry.name));
         out.push({ key, size: stat.size });
       }
