@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -47,7 +47,8 @@ import { median, round } from './stats';
 
 /** The synthetic set: `visionflow blur synth` defaults (seed 1, 1024 px) with 3 crops per photo. */
 const SYNTH = { seed: 1, variants: 3, size: 1024 } as const;
-const SPLIT_SEEDS = 5;
+/** Split seeds trained unless VISIONFLOW_BENCH_BLUR_SEEDS says otherwise: a test split holds only ~9 scenes. */
+export const SPLIT_SEEDS = 5;
 const PREDICT = { images: 24, longSide: 2048, quality: 90, rounds: 5 } as const;
 /** Bump when the recipe of the 2048 px prediction images changes. */
 const PREDICT_VERSION = 'blur-predict-v1';
@@ -61,6 +62,8 @@ export interface BlurBenchOptions {
   /** The bench Python venv, for the optional OpenCV cross-check. */
   venvDir: string;
   machine: Machine;
+  /** Split seeds, each trained from scratch (default SPLIT_SEEDS); the first is TRAIN_DEFAULTS.seed. */
+  splitSeeds?: number;
   log: (msg: string) => void;
 }
 
@@ -82,6 +85,8 @@ export interface SplitRun {
   ours: BlurEvaluation & {
     /** Share of each true class called blurred at threshold 50 (sharp: wrongly). */
     calledBlurred: ClassCounts;
+    /** Test images ours got wrong (3-class), with the blur percentage it gave. */
+    errors: { key: string; scene: string; class: BlurClass; predicted: BlurClass; blurPercent: number }[];
   };
   baseline: LaplacianOutcome;
   opencv: LaplacianOutcome | null;
@@ -203,7 +208,7 @@ export async function benchBlurModel(opts: BlurBenchOptions): Promise<BlurBenchR
 
     const rt = await loadTensorflow();
     const registry = new BlurModelRegistry(new FileStorage(path.join(scratch, 'models')));
-    const seeds = Array.from({ length: SPLIT_SEEDS }, (_, i) => TRAIN_DEFAULTS.seed + i);
+    const seeds = Array.from({ length: opts.splitSeeds ?? SPLIT_SEEDS }, (_, i) => TRAIN_DEFAULTS.seed + i);
     const { value: trained, deprecations } = await withTfjsDeprecationsCounted(async () => {
       const out: { run: SplitRun; predictor: BlurPredictor }[] = [];
       for (const seed of seeds) {
@@ -297,12 +302,13 @@ async function prepareSyntheticSet(photos: string[], dirs: string[], cacheDir: s
     const target = path.join(photosDir, s.relative);
     if ((await stat(target).catch(() => undefined))?.size === s.size) continue;
     await mkdir(path.dirname(target), { recursive: true });
-    await copyFile(s.file, `${target}.tmp`);
-    await writeFileAtomic(target, await readFile(`${target}.tmp`));
-    await rm(`${target}.tmp`);
+    // synthesizeDataset lists only .jpg/.jpeg/.png/.webp, so the temp file is never taken for a photo
+    const temp = `${target}.${process.pid}.tmp`;
+    await copyFile(s.file, temp);
+    await rename(temp, target);
   }
   const datasetDir = path.join(dir, 'dataset');
-  log(`blur: synthetic set in ${datasetDir} (${SYNTH.variants} crops per photo, ${SYNTH.size} px, seed ${SYNTH.seed}; the first run takes about 2 minutes)`);
+  log(`blur: synthetic set in ${datasetDir} (${SYNTH.variants} crops per photo, ${SYNTH.size} px, seed ${SYNTH.seed}; the first run takes 2-4 minutes)`);
   const started = performance.now();
   let lastLog = started;
   const result = await synthesizeDataset({
@@ -435,7 +441,13 @@ async function runSplit(seed: number, rows: ImageRow[], datasetDir: string, rt: 
     testScenes: split.scenes.test,
     scenesDisjoint: true,
     training: { ms: Math.round(ms), epochs: params.epochs, bestEpoch: trained.bestEpoch, temperature: trained.temperature, otherCores: nullableRound(trainingLoad, 2) },
-    ours: { ...trained.evaluation, calledBlurred: calledBlurred(test.map((r) => r.item.class), scores.map((s) => s.blurred)) },
+    ours: {
+      ...trained.evaluation,
+      calledBlurred: calledBlurred(test.map((r) => r.item.class), scores.map((s) => s.blurred)),
+      errors: test
+        .map((r, i) => ({ key: r.item.key, scene: r.item.scene, class: r.item.class, predicted: scores[i].class, blurPercent: scores[i].blurPercent }))
+        .filter((e) => e.predicted !== e.class),
+    },
     baseline: laplacianOutcome(bySide('train'), test, (r) => r.laplacian),
     opencv: rows.every((r) => r.opencv !== null) ? laplacianOutcome(bySide('train'), test, (r) => r.opencv!) : null,
   };
@@ -661,7 +673,8 @@ export function formatBlurModel(result: BlurBenchResult): string {
   );
   lines.push(
     `Features: ${f.count} per image, ${f.images} images in ${f.seconds} s one at a time (${f.cpuS} CPU-s; per image ${f.msPerImage.decode} ms decode + ${f.msPerImage.features} ms features; ` +
-      `other processes took ${f.otherCores ?? '?'} cores meanwhile). Training: ${result.params.epochs} epochs, defaults, backend ${result.backend}.`,
+      `other processes took ${f.otherCores ?? '?'} cores meanwhile). Training: the defaults (${result.params.epochs} epochs, hidden layers [${result.params.hidden.join(', ')}], ` +
+      `learning rate ${result.params.learningRate}, L2 ${result.params.l2}, batch ${result.params.batchSize}), backend ${result.backend}.`,
   );
   lines.push('');
   lines.push(`Held-out test split, seed ${main.seed} (${main.images.test} images of ${main.scenes.test} scenes):`);
@@ -693,6 +706,15 @@ export function formatBlurModel(result: BlurBenchResult): string {
   lines.push(`Confusion matrix, ours (rows: true class, columns: predicted):`);
   lines.push('');
   lines.push(markdownTable(['true \\ predicted', ...BLUR_CLASSES], BLUR_CLASSES.map((c, i) => [c, ...main.ours.confusion[i]])));
+  const perScene = new Map<string, number>();
+  for (const e of main.ours.errors) perScene.set(e.scene, (perScene.get(e.scene) ?? 0) + 1);
+  const imagesPerScene = main.images.test / main.scenes.test;
+  lines.push('');
+  lines.push(
+    `Wrong 3-class answers by test scene (of ${imagesPerScene} images each): ` +
+      ([...perScene].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([scene, n]) => `${scene} ${n}`).join(', ') || 'none') +
+      '.',
+  );
   lines.push('');
   lines.push(`Over ${result.seeds.length} split seeds (each trained from scratch; test images and scenes per seed vary):`);
   lines.push('');
@@ -741,8 +763,8 @@ export function formatBlurModel(result: BlurBenchResult): string {
           p.rounds.map((r) => r.wallS.toFixed(2)).join(', '),
           p.rounds.map((r) => (r.otherCores === null ? '?' : r.otherCores.toFixed(2))).join(', '),
         ],
-        ['baseline: analysisImage + Laplacian variance (TS)', `${p.baselinePerSecond.laplacian.toFixed(1)}`, '', p.stagesMs.decode.toFixed(1), p.stagesMs.laplacian.toFixed(1), '', '', ''],
-        ...(p.baselinePerSecond.opencv !== null ? [["baseline: OpenCV imread + grey + resize + Laplacian var (1 thread)", p.baselinePerSecond.opencv.toFixed(1), '', '', '', '', '', '']] : []),
+        ['baseline: analysisImage + Laplacian variance (TS; from the stage medians)', `${p.baselinePerSecond.laplacian.toFixed(1)}`, '', p.stagesMs.decode.toFixed(1), p.stagesMs.laplacian.toFixed(1), '', '', ''],
+        ...(p.baselinePerSecond.opencv !== null ? [['baseline: OpenCV imread + grey + resize + Laplacian var (1 thread; median, timed in Python)', p.baselinePerSecond.opencv.toFixed(1), '', '', '', '', '', '']] : []),
       ],
     ),
   );

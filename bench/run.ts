@@ -18,11 +18,12 @@
  * (throughput files, default 30), VISIONFLOW_BENCH_CACHE (default ~/.cache/visionflow),
  * VISIONFLOW_BENCH_PHOTO_DIRS (':'-separated photo folders; empty: synthetic frames
  * only), VISIONFLOW_BENCH_PYTHON (python for the venv, default python3),
- * VISIONFLOW_BENCH_LS_IMAGES (Label Studio download images, default 80). See README.md.
+ * VISIONFLOW_BENCH_LS_IMAGES (Label Studio download images, default 80), VISIONFLOW_BENCH_BLUR_SEEDS
+ * (blur split seeds, default 5). See README.md.
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { benchBlurModel, formatBlurModel } from './blur-model';
+import { benchBlurModel, formatBlurModel, SPLIT_SEEDS } from './blur-model';
 import { benchDedupeAccuracy, formatDedupe } from './dedupe-accuracy';
 import { prepareDedupeSequence } from './dedupe-sequence';
 import { Frame, prepareFrames } from './frames';
@@ -169,8 +170,9 @@ async function runVideoPart(ctx: { machine: Machine; framesCache: string; venvDi
 
 async function runBlurPart(ctx: { machine: Machine; framesCache: string; venvDir: string; log: (msg: string) => void }): Promise<void> {
   const { log } = ctx;
-  log('blur: synthetic set, scene-disjoint splits (training from scratch for each), predictions at 2048 px');
-  const result = await benchBlurModel({ cacheDir: ctx.framesCache, venvDir: ctx.venvDir, machine: ctx.machine, log });
+  const splitSeeds = envInt('VISIONFLOW_BENCH_BLUR_SEEDS', SPLIT_SEEDS, 1);
+  log(`blur: synthetic set, ${splitSeeds} scene-disjoint splits (training from scratch for each), predictions at 2048 px`);
+  const result = await benchBlurModel({ cacheDir: ctx.framesCache, venvDir: ctx.venvDir, machine: ctx.machine, splitSeeds, log });
   if (!result.available) log(`blur: skipped: ${result.reason}`);
   const file = await writeResult('blur.json', result);
   console.log(`\n${formatBlurModel(result)}\n`);

@@ -125,7 +125,12 @@ export class BlurApi {
 
   async model(version: string, registry?: string): Promise<BlurModelMetadata & { isDefault: boolean }> {
     const reg = this.registry(registry);
-    const found = await reg.show(checkVersionName(version));
+    try {
+      checkVersionName(version);
+    } catch (err) {
+      throw new BlurInputError((err as Error).message);
+    }
+    const found = await reg.show(version);
     if (!found) throw new BlurInputError(`no blur model version '${version}' in ${reg.storage.url}`);
     return { ...found, isDefault: (await reg.defaultVersion()) === version };
   }

@@ -18,12 +18,14 @@ function configError(env: Record<string, string>): ConfigError {
 }
 
 describe('parseConfig', () => {
-  test('defaults: home under cwd, local storage in it, default namespace, both queues', () => {
+  test('defaults: home under cwd, local storage in it, default namespace, every queue, blur registry and web port', () => {
     const config = parseConfig({}, CWD);
     expect(config.home).toBe('/srv/project/.visionflow');
     expect(config.storage).toBe('file:///srv/project/.visionflow/data');
     expect(config.temporal).toMatchObject({ address: undefined, namespace: 'default', tls: false, devPort: 7233, uiPort: 8233 });
-    expect(config.worker.queues).toEqual(['visionflow', 'visionflow-cpu']);
+    expect(config.worker.queues).toEqual(['visionflow', 'visionflow-cpu', 'visionflow-training']);
+    expect(config.blurModels).toBe(`${config.storage}/models/blur`);
+    expect(config.web.port).toBe(3000);
     expect(config.worker.logLevel).toBe('INFO');
     expect(config.worker.cpuConcurrency).toBeGreaterThanOrEqual(1);
     expect(config.s3).toEqual({ endpoint: undefined, forcePathStyle: false, region: 'us-east-1' });

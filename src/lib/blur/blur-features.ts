@@ -27,7 +27,7 @@ export const FEATURE_NAMES: readonly string[] = [
   'lapRatio12Median',
   'lapRatio12P90',
   'tenRatio01Median',
-  'coherenceGain02',
+  'coherenceGain03',
   'dirRatioSpread01',
   'dirRatioSpread02',
   'tileDirRatioSpreadMedian',

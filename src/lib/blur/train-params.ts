@@ -15,9 +15,9 @@ export interface BlurTrainParams {
 }
 
 /**
- * Defaults chosen by 6-split scene-disjoint cross-validation on the synthetic set
- * (see bench/README.md): with ~300 training images, hidden layers overfit scene
- * content, and a softmax layer over the standardised features generalises best.
+ * With a few hundred training images, hidden layers learn scene content: on the bench's
+ * synthetic set (5 scene-disjoint splits) a softmax layer over the standardised features
+ * averaged 74.6 % 3-class accuracy against 70.9 % for hidden [32, 16] with L2 5e-4.
  */
 export const TRAIN_DEFAULTS: BlurTrainParams = {
   epochs: 120,
