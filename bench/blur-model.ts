@@ -16,6 +16,7 @@
  * - predictions per second per core: BlurPredictor.predictImage on 2048 px JPEGs, one at
  *   a time with sharp.concurrency(1), and where the time goes.
  */
+import { trainedModelFields } from '../src/lib/blur/trained-model-fields';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -402,14 +403,9 @@ async function runSplit(seed: number, rows: ImageRow[], datasetDir: string, rt: 
 
   const version = `bench-seed-${seed}`;
   await registry.publish(trained.files, {
+    ...trainedModelFields(trained, rt.backend),
     version,
     createdAt: new Date().toISOString(),
-    classes: [...BLUR_CLASSES],
-    featureNames: [...FEATURE_NAMES],
-    analysisSize: ANALYSIS_SIZE,
-    normalizer: trained.normalizer,
-    temperature: trained.temperature,
-    backend: rt.backend,
     params,
     dataset: {
       url: new FileStorage(datasetDir).url,
@@ -419,7 +415,6 @@ async function runSplit(seed: number, rows: ImageRow[], datasetDir: string, rt: 
       mismatches: 0,
       split,
     },
-    metrics: { ...trained.evaluation, evaluatedOn: trained.evaluatedOn },
     training: { ms: Math.round(ms), epochs: params.epochs, bestEpoch: trained.bestEpoch, resumedAtEpoch: [], history: trained.history },
   });
   const predictor = await BlurPredictor.load(registry, version);

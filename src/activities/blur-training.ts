@@ -8,7 +8,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { analysisImage } from '../lib/blur/analysis-image';
 import { BLUR_CLASSES, BlurClass, CLASS_FOLDERS } from '../lib/blur/blur-classes';
 import { readBlurDataset } from '../lib/blur/blur-dataset';
-import { ANALYSIS_SIZE, blurFeatures, FEATURE_NAMES } from '../lib/blur/blur-features';
+import { blurFeatures } from '../lib/blur/blur-features';
+import { trainedModelFields } from '../lib/blur/trained-model-fields';
 import { BlurModelMetadata, BlurModelRegistry, checkVersionName } from '../lib/blur/blur-registry';
 import { BlurTrainer, EpochResult, TrainingCheckpoint } from '../lib/blur/blur-trainer';
 import { splitOf, splitScenes, SplitName } from '../lib/blur/scene-split';
@@ -209,14 +210,9 @@ export function createBlurTrainingActivities(deps: BlurActivityDeps) {
         try {
           const trained = await trainer.finish();
           metadata = await registry.publish(trained.files, {
+            ...trainedModelFields(trained, rt.backend),
             version: input.version,
             createdAt: input.createdAt,
-            classes: [...BLUR_CLASSES],
-            featureNames: [...FEATURE_NAMES],
-            analysisSize: ANALYSIS_SIZE,
-            normalizer: trained.normalizer,
-            temperature: trained.temperature,
-            backend: rt.backend,
             params: input.params,
             dataset: {
               url: input.dataset,
@@ -226,7 +222,6 @@ export function createBlurTrainingActivities(deps: BlurActivityDeps) {
               mismatches: plan.mismatches.length,
               split: plan.split,
             },
-            metrics: { ...trained.evaluation, evaluatedOn: trained.evaluatedOn },
             training: { ms: input.trainingMs, epochs: checkpoint.epoch, bestEpoch: trained.bestEpoch, resumedAtEpoch: input.resumedAtEpoch, history: trained.history },
           });
         } finally {

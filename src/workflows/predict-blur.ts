@@ -3,11 +3,10 @@
  * default one unless named), in parallel batches on the CPU queue, write a JSON and
  * CSV report, and optionally copy blurred images to a quarantine folder.
  */
-import { ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { ApplicationFailure, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import { cpu, io } from './blur-activities';
 import { DEFAULT_BLUR_THRESHOLD } from '../lib/blur/blur-scores';
 import type { PredictionCounts, PredictionRow } from '../lib/blur/prediction-report';
-import { CPU_QUEUE, IO_QUEUE } from '../task-queues';
 
 export interface PredictBlurInput {
   /** Storage URL of an image, a folder or a prefix. */
@@ -45,18 +44,6 @@ export interface BlurPredictionProgress {
 
 export const blurPredictionProgressQuery = defineQuery<BlurPredictionProgress>('progress');
 export const ROWS_IN_RESULT = 100;
-
-const io = proxyActivities<Activities>({
-  taskQueue: IO_QUEUE,
-  startToCloseTimeout: '10m',
-  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 8 },
-});
-const cpu = proxyActivities<Activities>({
-  taskQueue: CPU_QUEUE,
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 8 },
-});
 
 export async function predictBlur(input: PredictBlurInput): Promise<PredictBlurResult> {
   const threshold = input?.threshold ?? DEFAULT_BLUR_THRESHOLD;

@@ -5,11 +5,11 @@
  * successor resumes at the last saved epoch), then publish the model to the
  * registry. Cancelling removes the run's scratch; nothing half-trained is listed.
  */
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities, BlurModelSummary, BlurTrainingPlanSummary } from '../activities';
+import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { BlurModelSummary, BlurTrainingPlanSummary } from '../activities';
+import { cpu, io, training } from './blur-activities';
 import type { EpochResult } from '../lib/blur/blur-trainer';
 import { BlurTrainParams, resolveTrainParams } from '../lib/blur/train-params';
-import { CPU_QUEUE, IO_QUEUE, TRAINING_QUEUE } from '../task-queues';
 
 export interface TrainBlurModelInput {
   /** Storage URL of the dataset: sharp/, defocused_blurred/, motion_blurred/. */
@@ -41,27 +41,6 @@ export const blurTrainingProgressQuery = defineQuery<BlurTrainingProgress>('prog
 
 const FEATURE_BATCH = 24;
 const FEATURE_BATCHES_IN_FLIGHT = 4;
-
-const io = proxyActivities<Activities>({
-  taskQueue: IO_QUEUE,
-  startToCloseTimeout: '10m',
-  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 8 },
-});
-// On cancel, wait until the activities have stopped, so the cleanup runs after their last write.
-const cpu = proxyActivities<Activities>({
-  taskQueue: CPU_QUEUE,
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: '30s',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 8 },
-});
-const training = proxyActivities<Activities>({
-  taskQueue: TRAINING_QUEUE,
-  startToCloseTimeout: '2h',
-  heartbeatTimeout: '30s',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 5 },
-});
 
 export async function trainBlurModel(input: TrainBlurModelInput): Promise<BlurModelSummary> {
   let params: BlurTrainParams;
