@@ -42,7 +42,7 @@ describe('visionflow CLI', () => {
   test('status: all checks pass with a worker, exit 1 without one or without Temporal', async () => {
     const ok = json(await cli(['status', '--json'], env));
     expect(ok.ok).toBe(true);
-    expect(ok.checks.map((c: { name: string }) => c.name)).toEqual(['temporal', 'queue visionflow', 'queue visionflow-cpu', 'storage']);
+    expect(ok.checks.map((c: { name: string }) => c.name)).toEqual(['temporal', 'queue visionflow', 'queue visionflow-cpu', 'queue visionflow-training', 'storage']);
 
     const noWorker = await cli(['status', '--json'], { ...env, TEMPORAL_NAMESPACE: 'cli-empty' });
     expect(noWorker.code).toBe(1);
