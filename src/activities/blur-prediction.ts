@@ -153,7 +153,8 @@ async function singleObject(open: StorageOpener, url: string): Promise<{ folder:
   const name = decodeURIComponent(trimmed.slice(slash + 1));
   if (!DATASET_IMAGE.test(name)) return undefined;
   const parent = trimmed.slice(0, slash);
-  if (/^(s3|file):\/\/?$/.test(parent) || parent === 'file://') return undefined;
+  // s3://name.jpg names a bucket, not an object; file:///name.jpg has no parent folder.
+  if (/^(s3|file):\/\/?$/.test(parent)) return undefined;
   const storage = open(parent);
   return (await storage.head(name)) ? { folder: storage.url, name } : undefined;
 }

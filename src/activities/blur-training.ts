@@ -11,7 +11,7 @@ import { readBlurDataset } from '../lib/blur/blur-dataset';
 import { blurFeatures } from '../lib/blur/blur-features';
 import { trainedModelFields } from '../lib/blur/trained-model-fields';
 import { BlurModelMetadata, BlurModelRegistry, checkVersionName } from '../lib/blur/blur-registry';
-import { BlurTrainer, EpochResult, TrainingCheckpoint } from '../lib/blur/blur-trainer';
+import { BlurTrainer, EpochResult, TrainingCheckpoint, TrainingSet } from '../lib/blur/blur-trainer';
 import { splitOf, splitScenes, SplitName } from '../lib/blur/scene-split';
 import { loadTensorflow } from '../lib/blur/tf-runtime';
 import { BlurTrainParams, resolveTrainParams } from '../lib/blur/train-params';
@@ -101,6 +101,21 @@ export function createBlurTrainingActivities(deps: BlurActivityDeps) {
     return rows.flat();
   };
 
+  // Plan and features do not change during one workflow run: read them once per process,
+  // not per block. Keyed by the run, as a later run may reuse a cancelled version's name.
+  const sets = new Map<string, Promise<TrainingSet>>();
+  const trainingSet = (ref: BlurRunRef, runId: string): Promise<TrainingSet> => {
+    const key = `${ref.registry ?? deps.blurModels}#${ref.version}#${runId}`;
+    let set = sets.get(key);
+    if (!set) {
+      set = (async () => trainingSetOf(await loadPlan(ref), await loadRows(ref)))();
+      sets.set(key, set);
+      set.catch(() => sets.delete(key));
+      if (sets.size > 4) sets.delete(sets.keys().next().value!);
+    }
+    return set;
+  };
+
   return {
     async planBlurTraining(input: PlanBlurTrainingInput): Promise<BlurTrainingPlanSummary> {
       checkVersionName(input.version);
@@ -171,7 +186,7 @@ export function createBlurTrainingActivities(deps: BlurActivityDeps) {
       const ctx = Context.current();
       const storage = registryOf(input).storage;
       const params = resolveTrainParams(input.params);
-      const set = trainingSetOf(await loadPlan(input), await loadRows(input));
+      const set = await trainingSet(input, ctx.info.workflowExecution?.runId ?? ctx.info.activityId);
       if (set.train.labels.length === 0) throw invalid('no usable training images: every image of the training split failed to decode');
       const checkpoint = await readJson<TrainingCheckpoint>(input, checkpointKey(input.version));
       const rt = await loadTensorflow();

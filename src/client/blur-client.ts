@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Config, normalizeStorageUrl } from '../config';
 import type { BlurModelSummary } from '../activities';
-import { BlurModelMetadata, BlurModelRegistry, checkVersionName } from '../lib/blur/blur-registry';
-import { resolveTrainParams } from '../lib/blur/train-params';
+import { BlurModelMetadata, BlurModelNotFound, BlurModelRegistry, checkVersionName, InvalidModelVersion } from '../lib/blur/blur-registry';
+import { resolveTrainParams, versionFromTime } from '../lib/blur/train-params';
 import { createStorageOpener } from '../lib/storage/open-storage';
 import { IO_QUEUE } from '../task-queues';
 import type { PredictBlurInput, PredictBlurResult, BlurPredictionProgress } from '../workflows/predict-blur';
@@ -67,7 +67,7 @@ export class BlurApi {
   async startTraining(input: TrainBlurModelInput): Promise<StartedTraining> {
     let args: TrainBlurModelInput;
     try {
-      const version = checkVersionName(input.version ?? new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15));
+      const version = checkVersionName(input.version ?? versionFromTime(new Date()));
       resolveTrainParams(input.params);
       args = { ...input, dataset: normalizeStorageUrl(input.dataset), registry: input.registry ? normalizeStorageUrl(input.registry) : undefined, version };
     } catch (err) {
@@ -188,7 +188,7 @@ export class BlurApi {
     try {
       await fn();
     } catch (err) {
-      throw /no blur model|must be 1-64/.test((err as Error).message) ? new BlurInputError((err as Error).message) : err;
+      throw err instanceof BlurModelNotFound || err instanceof InvalidModelVersion ? new BlurInputError(err.message) : err;
     }
   }
 }

@@ -9,7 +9,7 @@ import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, set
 import type { BlurModelSummary, BlurTrainingPlanSummary } from '../activities';
 import { cpu, io, training } from './blur-activities';
 import type { EpochResult } from '../lib/blur/blur-trainer';
-import { BlurTrainParams, resolveTrainParams } from '../lib/blur/train-params';
+import { BlurTrainParams, resolveTrainParams, versionFromTime } from '../lib/blur/train-params';
 
 export interface TrainBlurModelInput {
   /** Storage URL of the dataset: sharp/, defocused_blurred/, motion_blurred/. */
@@ -50,7 +50,7 @@ export async function trainBlurModel(input: TrainBlurModelInput): Promise<BlurMo
   } catch (err) {
     throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidBlurTraining');
   }
-  const version = input.version ?? versionOf(workflowInfo().startTime);
+  const version = input.version ?? versionFromTime(workflowInfo().startTime);
   const ref = { registry: input.registry, version };
   const progress: BlurTrainingProgress = { state: 'reading dataset', version, images: 0, featuresDone: 0, featuresFailed: 0, epoch: 0, epochs: params.epochs, history: [] };
   setHandler(blurTrainingProgressQuery, () => progress);
@@ -98,9 +98,4 @@ export async function trainBlurModel(input: TrainBlurModelInput): Promise<BlurMo
     await CancellationScope.nonCancellable(() => io.cleanBlurRun(ref));
     throw err;
   }
-}
-
-/** 2026-11-21T10:15:30Z -> 20261121-101530 */
-function versionOf(start: Date): string {
-  return start.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }

@@ -46,9 +46,10 @@ export interface BlurModelMetadata {
 }
 
 export class BlurModelNotFound extends Error {}
+export class InvalidModelVersion extends Error {}
 
 export function checkVersionName(version: string): string {
-  if (!VERSION.test(version)) throw new Error(`model version '${version}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  if (!VERSION.test(version)) throw new InvalidModelVersion(`model version '${version}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   return version;
 }
 

@@ -72,6 +72,8 @@ export class BlurTrainer {
     private readonly optimizer: Optimizer,
     private readonly set: TrainingSet,
     private readonly normalizer: FeatureNormalizer,
+    /** The train and validation features, standardised once. */
+    private readonly scaled: { train: number[][]; validation: number[][] },
     private readonly params: BlurTrainParams,
     private state: { epoch: number; bestEpoch: number; bestLoss: number; bestWeights: Buffer; history: EpochResult[] },
   ) {}
@@ -94,7 +96,8 @@ export class BlurTrainer {
     const state = checkpoint
       ? { epoch: checkpoint.epoch, bestEpoch: checkpoint.bestEpoch, bestLoss: checkpoint.bestLoss, bestWeights: Buffer.from(checkpoint.bestWeights, 'base64'), history: checkpoint.history }
       : { epoch: 0, bestEpoch: 0, bestLoss: Infinity, bestWeights: Buffer.alloc(0), history: [] };
-    return new BlurTrainer(tf, model, optimizer, set, normalizer, params, state);
+    const scaled = { train: normalize(set.train.features, normalizer), validation: normalize(set.validation.features, normalizer) };
+    return new BlurTrainer(tf, model, optimizer, set, normalizer, scaled, params, state);
   }
 
   get epoch(): number {
@@ -104,7 +107,7 @@ export class BlurTrainer {
   async runEpoch(): Promise<EpochResult> {
     const { tf, params } = this;
     const epoch = this.state.epoch + 1;
-    const x = normalize(this.set.train.features, this.normalizer);
+    const x = this.scaled.train;
     const y = this.set.train.labels;
     const classWeights = balancedWeights(y);
     const order = shuffled(y.length, `${params.seed}:epoch:${epoch}`);
@@ -125,7 +128,7 @@ export class BlurTrainer {
       lossSum += (await loss.data())[0] * idx.length;
       loss.dispose();
     }
-    const val = this.set.validation.labels.length ? this.lossAndAccuracy(this.set.validation) : null;
+    const val = this.set.validation.labels.length ? this.lossAndAccuracy(this.scaled.validation, this.set.validation.labels) : null;
     const result: EpochResult = {
       epoch,
       trainLoss: round(lossSum / y.length),
@@ -165,7 +168,7 @@ export class BlurTrainer {
     const files: ModelFiles = { modelJson: current.modelJson, weights: this.state.bestWeights.length ? this.state.bestWeights : current.weights };
     const best = await modelFromFiles(this.tf, files);
     try {
-      const logitsOf = (split: LabelledFeatures) => (split.labels.length ? this.logits(best, split.features) : []);
+      const logitsOf = (split: LabelledFeatures) => (split.labels.length ? this.logits(best, normalize(split.features, this.normalizer)) : []);
       const temperature = fitTemperature(logitsOf(this.set.validation), this.set.validation.labels);
       const evaluatedOn = this.set.test.labels.length ? 'test' : 'validation';
       const split = this.set[evaluatedOn];
@@ -183,19 +186,19 @@ export class BlurTrainer {
     this.optimizer.dispose();
   }
 
-  private logits(model: LayersModel, features: number[][]): number[][] {
-    const out = this.tf.tidy(() => (model.predict(this.tf.tensor2d(normalize(features, this.normalizer))) as Tensor2D).arraySync());
-    return out;
+  /** Logits of already standardised rows. */
+  private logits(model: LayersModel, scaled: number[][]): number[][] {
+    return this.tf.tidy(() => (model.predict(this.tf.tensor2d(scaled)) as Tensor2D).arraySync());
   }
 
-  private lossAndAccuracy(split: LabelledFeatures): { loss: number; accuracy: number } {
-    const logits = this.logits(this.model, split.features);
+  private lossAndAccuracy(scaled: number[][], labels: number[]): { loss: number; accuracy: number } {
+    const logits = this.logits(this.model, scaled);
     let loss = 0;
     let correct = 0;
     logits.forEach((l, i) => {
       const p = softmax(l);
-      loss -= Math.log(Math.max(p[split.labels[i]], 1e-12));
-      if (p.indexOf(Math.max(...p)) === split.labels[i]) correct++;
+      loss -= Math.log(Math.max(p[labels[i]], 1e-12));
+      if (p.indexOf(Math.max(...p)) === labels[i]) correct++;
     });
     return { loss: loss / logits.length, accuracy: correct / logits.length };
   }

@@ -47,3 +47,8 @@ export function resolveTrainParams(input: Partial<BlurTrainParams> = {}): BlurTr
   if (problems.length) throw new Error(`invalid blur training parameters: ${problems.join('; ')}`);
   return p;
 }
+
+/** Default model version: the start time in UTC, 2026-11-21T10:15:30Z -> 20261121-101530. Pure. */
+export function versionFromTime(start: Date): string {
+  return start.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
