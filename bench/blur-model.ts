@@ -147,6 +147,8 @@ export type BlurBenchResult =
         size: number;
         photos: number;
         photosFound: number;
+        /** Photos synthesizeDataset left out: blur would not show on them (blur-visibility.ts). */
+        featureless: { source: string; visibleShare: number }[];
         images: number;
         scenes: number;
         counts: ClassCounts;
@@ -254,6 +256,7 @@ export async function benchBlurModel(opts: BlurBenchOptions): Promise<BlurBenchR
         ...SYNTH,
         photos: dataset.photos,
         photosFound: photos.length,
+        featureless: dataset.featureless,
         images: items.length,
         scenes: scenes.size,
         counts: classCounts(items.map((i) => i.class)),
@@ -330,7 +333,7 @@ async function prepareSyntheticSet(photos: string[], dirs: string[], cacheDir: s
       ? `blur: synthesized ${result.written} images (${result.skipped} already there) from ${result.photos} photos in ${seconds.toFixed(1)} s`
       : `blur: synthetic set reused from the cache (${result.images} images of ${result.photos} photos; checked in ${seconds.toFixed(1)} s)`,
   );
-  return { dir: datasetDir, photos: result.photos, written: result.written, seconds };
+  return { dir: datasetDir, photos: result.photos, featureless: result.featureless, written: result.written, seconds };
 }
 
 /** Features and the Laplacian variance of every image, one image at a time, with the time of each stage. */
@@ -660,7 +663,10 @@ export function formatBlurModel(result: BlurBenchResult): string {
   lines.push(
     `Synthetic set: ${d.images} images (${d.counts.sharp} sharp, ${d.counts.defocused} defocused, ${d.counts.motion} motion) from ${d.photos} photos ` +
       `(${d.photosFound} found; a KDE package with two pictures is one scene), ${d.scenes} scenes; ${d.generator}, seed ${d.seed}, ${d.variants} crops per photo, ${d.size} px; ` +
-      (d.generatedNow ? `generated now in ${d.seconds} s.` : `reused from the cache (checked in ${d.seconds} s).`),
+      (d.generatedNow ? `generated now in ${d.seconds} s.` : `reused from the cache (checked in ${d.seconds} s).`) +
+      (d.featureless.length
+        ? ` Left out by the generator, as blur would not show on them: ${d.featureless.map((f) => `${f.source} (${(f.visibleShare * 100).toFixed(1)} % of tiles)`).join(', ')}.`
+        : ''),
   );
   lines.push(
     `Split seed ${main.seed} (default shares: validation ${result.params.validation}, test ${result.params.test}): scenes ${main.scenes.train} train / ${main.scenes.validation} validation / ${main.scenes.test} test, ` +

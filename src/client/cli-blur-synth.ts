@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { loadConfig, normalizeStorageUrl } from '../config';
+import { MIN_VISIBLE_SHARE } from '../lib/blur/blur-visibility';
 import { NoPhotosError, synthesizeDataset, SynthesizeDatasetResult } from '../lib/blur/synthesize-dataset';
 import { createStorageOpener } from '../lib/storage/open-storage';
 import { intArg, print, UsageError } from './cli-support';
@@ -70,6 +71,15 @@ export function addBlurSynthCommand(blur: Command): void {
           `dataset: ${to} (parameters in ${result.manifest})`,
         ].join('\n'),
       );
+      for (const f of result.featureless) {
+        process.stderr.write(
+          `warning: left out ${f.source}: blur would show on ${(f.visibleShare * 100).toFixed(1)} % of it (needs ${MIN_VISIBLE_SHARE * 100} %); fog, gradients and plain sky look the same blurred\n`,
+        );
+      }
+      if (result.images === 0 && result.featureless.length > 0) {
+        process.stderr.write('error: no photo has detail for blur to remove, so the dataset is empty\n');
+        process.exitCode = 1;
+      }
       if (result.unreadable.length > 0) {
         for (const u of result.unreadable) process.stderr.write(`error: cannot read ${u.source}: ${u.reason}\n`);
         process.exitCode = 1;

@@ -1,11 +1,13 @@
 /**
  * The blur features on real photographs: one finite value per name at every size the
  * model meets, a clear error below the minimum size, the Laplacian-variance features
- * falling when an image is blurred, EXIF orientation applied before analysis, and the
+ * falling when an image is blurred, edge widths growing with defocus in every
+ * orientation and with motion in one, EXIF orientation applied before analysis, and the
  * FFT under the spectral features checked against a direct DFT.
  */
 import sharp from 'sharp';
 import { analysisImage } from '../../src/lib/blur/analysis-image';
+import { diskKernel } from '../../src/lib/blur/disk-kernel';
 import { ANALYSIS_SIZE, blurFeatures, FEATURE_NAMES, MIN_SIDE } from '../../src/lib/blur/blur-features';
 import { fft, tilePowerSpectrum } from '../../src/lib/blur/fft';
 import { seededRandom } from '../../src/lib/blur/seeded-random';
@@ -28,7 +30,7 @@ const index = (name: string) => {
 describe('blur features on real photos', () => {
   test('the feature list has unique names', () => {
     expect(new Set(FEATURE_NAMES).size).toBe(FEATURE_NAMES.length);
-    expect(FEATURE_NAMES.length).toBe(61);
+    expect(FEATURE_NAMES.length).toBe(78);
   });
 
   test('the original files: long side reduced to the analysis size, one finite value per feature name', async () => {
@@ -95,6 +97,27 @@ describe('blur features on real photos', () => {
       // Fine detail falls faster than coarse: the fine/coarse ratio drops too.
       expect(blurred[index('lapRatio01Median')]).toBeLessThan(crisp[index('lapRatio01Median')]);
       expect(blurred[index('spectralHighOverLow')]).toBeLessThan(crisp[index('spectralHighOverLow')]);
+    }
+  });
+
+  test('edge widths: a 4 px disk widens the narrowest edges in every orientation; a 24 px horizontal streak widens one orientation far more than the other', async () => {
+    const value = (f: Float32Array, name: string) => f[index(name)];
+    const disk = diskKernel(4);
+    // sharp wants at least 3 rows: the streak is the middle one
+    const streak = { width: 25, height: 3, scale: 25, kernel: [...new Array(25).fill(0), ...new Array(25).fill(1), ...new Array(25).fill(0)] };
+    for (const source of sources.slice(0, 2)) {
+      const base = sharp(source).resize(ANALYSIS_SIZE, ANALYSIS_SIZE, { fit: 'inside' });
+      const crisp = blurFeatures(await analysisImage(await base.clone().jpeg({ quality: 95 }).toBuffer()));
+      const defocused = blurFeatures(
+        await analysisImage(await base.clone().convolve({ width: disk.width, height: disk.height, kernel: Array.from(disk.weights), scale: 1 }).jpeg({ quality: 95 }).toBuffer()),
+      );
+      const moved = blurFeatures(await analysisImage(await base.clone().convolve(streak).jpeg({ quality: 95 }).toBuffer()));
+      // log(width + 1): a disk of radius 4 widens the narrowest edges of every orientation by half or more
+      expect(value(defocused, 'logEdgeWidthP10NarrowestOrientation')).toBeGreaterThan(value(crisp, 'logEdgeWidthP10NarrowestOrientation') + 0.4);
+      expect(value(defocused, 'logEdgeWidthP10')).toBeGreaterThan(value(crisp, 'logEdgeWidthP10') + 0.3);
+      // vertical edges smear across 24 px (about twice as wide), horizontal ones not at all
+      expect(value(moved, 'logEdgeWidthP10WidestOrientation')).toBeGreaterThan(value(crisp, 'logEdgeWidthP10WidestOrientation') + 0.7);
+      expect(value(moved, 'logEdgeWidthP10OrientationSpread')).toBeGreaterThan(value(defocused, 'logEdgeWidthP10OrientationSpread') + 0.5);
     }
   });
 

@@ -245,6 +245,25 @@ describe('synthesizeDataset', () => {
     expect(result.unreadable).toEqual([{ source: 'broken.jpg', reason: expect.any(String) }]);
   });
 
+  test('a photo blur would not show on (a smooth gradient) is left out and reported; images of it from a run before are removed', async () => {
+    const dir = tempDir('blur-synth-featureless');
+    fs.copyFileSync(path.join(input, 'Dragonfly_by_Bolly.jpg'), path.join(dir, 'good.jpg'));
+    const gradient = Buffer.alloc(1200 * 800 * 3);
+    for (let y = 0; y < 800; y++) for (let x = 0; x < 1200; x++) gradient.set([x / 5, y / 4, 128], (y * 1200 + x) * 3);
+    await sharp(gradient, { raw: { width: 1200, height: 800, channels: 3 } }).jpeg({ quality: 95 }).toFile(path.join(dir, 'sky.jpg'));
+    const out = tempDir('blur-synth-featureless-out');
+    // A run before this check existed wrote the gradient's images: they would be mislabelled sharp ones.
+    fs.mkdirSync(path.join(out, 'motion_blurred'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'motion_blurred', 'sky_synth1_M.jpg'), 'stale');
+    const result = await synthesizeDataset({ from: new FileStorage(dir), to: new FileStorage(out), size: 256 });
+    expect(result).toMatchObject({ photos: 1, images: 3, written: 3, unreadable: [] });
+    expect(result.featureless).toEqual([{ source: 'sky.jpg', visibleShare: 0 }]);
+    const dataset = await readBlurDataset(new FileStorage(out), '');
+    expect(new Set(dataset.items.map((i) => i.scene))).toEqual(new Set(['good']));
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'synth.json'), 'utf8'));
+    expect(manifest).toMatchObject({ photos: 1, featureless: [{ source: 'sky.jpg', visibleShare: 0 }] });
+  });
+
   test('no photos is a NoPhotosError naming the folder; an aborted run writes nothing', async () => {
     const empty = tempDir('blur-synth-empty');
     fs.writeFileSync(path.join(empty, 'readme.txt'), 'no photos here');

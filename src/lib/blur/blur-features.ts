@@ -4,8 +4,10 @@
  * Laplacian variance and Tenengrad, cross-scale energy ratios per tile (content
  * cancels out, blur does not), high-frequency spectral energy, and structure-tensor
  * coherence plus directional energy ratios, which tell motion (one direction loses
- * detail everywhere) from defocus (all directions do).
+ * detail everywhere) from defocus (all directions do), and edge widths by orientation
+ * (edge-width.ts), which do not depend on how much texture a scene has.
  */
+import { EDGE_ORIENTATIONS, edgeWidths } from './edge-width';
 import { tilePowerSpectrum } from './fft';
 import { tileReblurEffect } from './reblur-effect';
 import { coherence, GreyImage, halve, tileStats, TileStats } from './tile-stats';
@@ -18,6 +20,10 @@ const SCALES = 4;
 const SPECTRUM_TILES = 8;
 /** Smallest side we accept: two tiles at the finest scale. */
 export const MIN_SIDE = 2 * TILE;
+
+const EDGE_QUANTILES = [0.05, 0.1, 0.25, 0.5].map((q) => ({ q, name: `P${String(q * 100).padStart(2, '0')}` }));
+/** Edges an orientation needs for its own width percentiles (else the image's stand in). */
+const MIN_ORIENTATION_EDGES = 3;
 
 const PER_SCALE = ['logLapVarMean', 'logLapVarP90', 'logLapVarP50', 'logLapVarP10', 'logTenengradMean', 'tensorCoherence', 'tileCoherenceMean', 'directionalAnisotropy'];
 export const FEATURE_NAMES: readonly string[] = [
@@ -43,6 +49,9 @@ export const FEATURE_NAMES: readonly string[] = [
   'spectralMidOverLow',
   'spectralCoherence',
   'spectralSectorAnisotropy',
+  'logEdgeCount',
+  ...EDGE_QUANTILES.map((q) => `logEdgeWidth${q.name}`),
+  ...EDGE_QUANTILES.flatMap((q) => [`logEdgeWidth${q.name}NarrowestOrientation`, `logEdgeWidth${q.name}WidestOrientation`, `logEdgeWidth${q.name}OrientationSpread`]),
 ];
 
 export function blurFeatures(img: GreyImage): Float32Array {
@@ -75,6 +84,7 @@ export function blurFeatures(img: GreyImage): Float32Array {
   out.push(...tileDirectionExtremes(stats[1], stats[2], textured), ...tileDirectionExtremes(stats[2], stats[3], textured));
   for (let s = 1; s < 3; s++) out.push(...reblurFeatures(tileReblurEffect(pyramid[s], TILE >> s, tilesX, textured)));
   out.push(...spectralFeatures(img, tilesX, textured, coarse));
+  out.push(...edgeFeatures(img));
   return Float32Array.from(out);
 }
 
@@ -177,6 +187,27 @@ function spectralFeatures(img: GreyImage, tilesX: number, textured: number[], co
     sectors.push(smax > 0 ? 1 - Math.min(...sector) / smax : 0);
   }
   return [mean(highOverLow), mean(midOverLow), coherence(sxx, syy, sxy), mean(sectors)];
+}
+
+/**
+ * Width percentiles of all edges, and per percentile the narrowest and widest edge
+ * orientation (rotation-invariant) and their gap: the sharpest edges give focus away,
+ * the gap gives motion away.
+ */
+function edgeFeatures(img: GreyImage): number[] {
+  const { count, widths, orientations } = edgeWidths(img);
+  const byOrientation: number[][] = Array.from({ length: EDGE_ORIENTATIONS }, () => []);
+  widths.forEach((v, i) => byOrientation[orientations[i]].push(v));
+  const logWidth = (v: number) => Math.log(v + 1);
+  const out = [Math.log(count + 1), ...EDGE_QUANTILES.map(({ q }) => logWidth(percentile(widths, q)))];
+  for (const { q } of EDGE_QUANTILES) {
+    const overall = percentile(widths, q);
+    const perOrientation = byOrientation.map((ws) => logWidth(ws.length >= MIN_ORIENTATION_EDGES ? percentile(ws, q) : overall));
+    const narrowest = Math.min(...perOrientation);
+    const widest = Math.max(...perOrientation);
+    out.push(narrowest, widest, widest - narrowest);
+  }
+  return out;
 }
 
 /**

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { Storage } from '../storage/storage';
 import { BLUR_CLASSES, BlurClass, CLASS_FOLDERS, CLASS_LETTER } from './blur-classes';
 import { secondMoments } from './blur-kernel';
+import { MIN_VISIBLE_SHARE, visibleBlurShare } from './blur-visibility';
 import { seededRandom } from './seeded-random';
 import {
   DEFOCUS_RADIUS_RANGE,
@@ -65,6 +66,8 @@ export interface SynthesizeDatasetResult {
   skipped: number;
   /** Photos that could not be decoded, with sharp's reason; the others still complete. */
   unreadable: { source: string; reason: string }[];
+  /** Photos left out because blur would not show on them (blur-visibility.ts), with the share of tiles where it would. */
+  featureless: { source: string; visibleShare: number }[];
   manifest: string;
 }
 
@@ -102,6 +105,7 @@ export async function synthesizeDataset(options: SynthesizeDatasetOptions): Prom
 
   const records: SynthImageRecord[] = [];
   const unreadable: SynthesizeDatasetResult['unreadable'] = [];
+  const featureless: SynthesizeDatasetResult['featureless'] = [];
   const counts = { written: 0, skipped: 0 };
   let done = 0;
   const total = sources.length * variants;
@@ -115,6 +119,17 @@ export async function synthesizeDataset(options: SynthesizeDatasetOptions): Prom
       const upright = await photoSize(photo).catch((err: Error) => {
         throw new UnreadablePhoto(err.message);
       });
+      const visibleShare = await photoVisibleShare(photo, upright);
+      if (visibleShare < MIN_VISIBLE_SHARE) {
+        featureless.push({ source: relative, visibleShare: round(visibleShare) });
+        // Images an earlier run (or generator) wrote for it would carry wrong labels.
+        for (let k = 1; k <= variants; k++) {
+          for (const c of BLUR_CLASSES) await options.to.delete(toPrefix + imageKey(c, ids[index], `synth${k}`));
+        }
+        done = (index + 1) * variants;
+        options.onProgress?.({ done, total, ...counts, source: relative });
+        continue;
+      }
       for (let k = 1; k <= variants; k++) {
         options.signal?.throwIfAborted();
         // One stream per (seed, photo, variant): adding photos or variants leaves the others unchanged.
@@ -144,8 +159,10 @@ export async function synthesizeDataset(options: SynthesizeDatasetOptions): Prom
     size,
     variants,
     strengthsAt1024px: { defocusRadius: DEFOCUS_RADIUS_RANGE, motionLength: MOTION_LENGTH_RANGE },
-    photos: sources.length - unreadable.length,
+    photos: sources.length - unreadable.length - featureless.length,
+    minVisibleBlurShare: MIN_VISIBLE_SHARE,
     unreadable,
+    featureless,
   };
   const manifestKey = `${toPrefix}${MANIFEST_NAME}`;
   // One line per image: thousands of records stay readable and grep-able.
@@ -155,7 +172,7 @@ export async function synthesizeDataset(options: SynthesizeDatasetOptions): Prom
   if ((await options.to.get(manifestKey))?.toString('utf8') !== body) {
     await options.to.put(manifestKey, body, { contentType: 'application/json' });
   }
-  return { photos: manifest.photos, variants, images: records.length, ...counts, unreadable, manifest: manifestKey };
+  return { photos: manifest.photos, variants, images: records.length, ...counts, unreadable, featureless, manifest: manifestKey };
 }
 
 /** sharp could not read the photo: reported, and the other photos go on. */
@@ -193,6 +210,28 @@ async function writeVariant(
   }
 }
 
+function imageKey(c: BlurClass, scene: string, device: string): string {
+  return `${CLASS_FOLDERS[c][0]}/${scene}_${device}_${CLASS_LETTER[c]}.jpg`;
+}
+
+/**
+ * visibleBlurShare of the whole photo at the reference size (where the blur strengths are
+ * defined), with the weakest defocus: a property of the photo, whatever size is asked.
+ */
+async function photoVisibleShare(photo: Buffer, upright: { width: number; height: number }): Promise<number> {
+  const long = Math.max(upright.width, upright.height);
+  const working = Math.min(REFERENCE_SIZE, long);
+  const width = Math.max(1, Math.round((upright.width * working) / long));
+  const height = Math.max(1, Math.round((upright.height * working) / long));
+  let pixels;
+  try {
+    pixels = await readCrop(photo, { crop: { left: 0, top: 0, ...upright }, width, height });
+  } catch (err) {
+    throw new UnreadablePhoto((err as Error).message);
+  }
+  return visibleBlurShare(pixels, (DEFOCUS_RADIUS_RANGE[0] * working) / REFERENCE_SIZE);
+}
+
 function imageRecord(c: BlurClass, scene: string, device: string, source: string, params: SceneParams): SynthImageRecord {
   const { noise, quality } = params.finish[c];
   let blur: SynthImageRecord['blur'] = { kind: 'none' };
@@ -202,7 +241,7 @@ function imageRecord(c: BlurClass, scene: string, device: string, source: string
     blur = { kind: 'shake', length: round(params.motionLength), anisotropy: round(anisotropy), seed: params.shakeSeed };
   }
   return {
-    key: `${CLASS_FOLDERS[c][0]}/${scene}_${device}_${CLASS_LETTER[c]}.jpg`,
+    key: imageKey(c, scene, device),
     class: c,
     scene,
     device,
