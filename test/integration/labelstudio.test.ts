@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { LabelStudioAdmin } from '../support/label-studio';
 import { runCli as cli, tempDir, testEnv, useWorkerAndClient } from '../support/harness';
 import { scene } from '../support/scenes';
+import { rectangleResult } from '../support/label-studio-rectangle';
 import sharp from 'sharp';
 
 const LS_URL = process.env.VF_TEST_LS_URL;
@@ -23,15 +24,7 @@ interface Uploaded {
 }
 
 /** A rectangle as Label Studio stores it (percent of the image). */
-const rect = (x: number, y: number, width: number, height: number, label: string, rotation = 0) => ({
-  from_name: 'label',
-  to_name: 'image',
-  type: 'rectanglelabels',
-  original_width: 640,
-  original_height: 360,
-  image_rotation: 0,
-  value: { x, y, width, height, rotation, rectanglelabels: [label] },
-});
+const rect = (x: number, y: number, width: number, height: number, label: string, rotation = 0) => rectangleResult({ x, y, width, height, rotation, rectanglelabels: [label] });
 
 const yolo = (x: number, y: number, w: number, h: number) => [(x + w / 2) / 100, (y + h / 2) / 100, w / 100, h / 100];
 

@@ -23,10 +23,9 @@
  * not-found, ["message"] for validation errors, {"field": [...]} for serializers).
  * Faults are switched at runtime through `standIn.faults`; every request is recorded.
  */
-import { closeServer, readBody } from './loopback-server';
+import { closeServer, listenOnLoopback, readBody, sendStandInError } from './loopback-server';
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { createStoredZip } from './zip-writer';
 
 export interface StandInTask {
@@ -731,22 +730,13 @@ export async function startCvatStandIn(options: CvatStandInOptions): Promise<Cva
         res.writeHead(answer.status, { 'content-length': String(body.length), vary: 'Accept, Origin', ...answer.headers });
         res.end(req.method === 'HEAD' ? undefined : body);
       })
-      .catch((err: Error) => {
-        if (res.headersSent) {
-          res.destroy(err);
-          return;
-        }
-        const body = Buffer.from(`stand-in error: ${err.stack ?? err.message}`);
-        res.writeHead(500, { 'content-type': 'text/plain', 'content-length': String(body.length) });
-        res.end(body);
-      });
+      .catch((err: Error) => sendStandInError(res, err));
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const url = await listenOnLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     get faults() {
       return faults;

@@ -30,10 +30,9 @@
  * carries an Authorization header (400 InvalidArgument), an expired one (403) and a bad signature
  * (403), with S3's XML errors. Every request on both hosts is recorded with its Authorization header.
  */
-import { closeServer, readBody } from './loopback-server';
+import { closeServer, listenOnLoopback, readBody, sendStandInError } from './loopback-server';
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 
 export interface StandInImage {
   body: Buffer;
@@ -945,15 +944,7 @@ export async function startLabelStudioStandIn(options: LsStandInOptions): Promis
           res.writeHead(answer.status, { 'content-length': String(answer.body.length), ...answer.headers });
           res.end(req.method === 'HEAD' ? undefined : answer.body);
         })
-        .catch((err: Error) => {
-          if (res.headersSent) {
-            res.destroy(err);
-            return;
-          }
-          const body = Buffer.from(`stand-in error: ${err.stack ?? err.message}`);
-          res.writeHead(500, { 'content-type': 'text/plain', 'content-length': String(body.length) });
-          res.end(body);
-        });
+        .catch((err: Error) => sendStandInError(res, err));
     });
     server.keepAliveTimeout = 1000;
     return server;
@@ -961,10 +952,8 @@ export async function startLabelStudioStandIn(options: LsStandInOptions): Promis
 
   const selfServer = serve('self');
   const otherServer = serve('other');
-  await new Promise<void>((resolveListen) => selfServer.listen(0, '127.0.0.1', resolveListen));
-  await new Promise<void>((resolveListen) => otherServer.listen(0, '127.0.0.1', resolveListen));
-  selfUrl = `http://127.0.0.1:${(selfServer.address() as AddressInfo).port}`;
-  otherUrl = `http://127.0.0.1:${(otherServer.address() as AddressInfo).port}`;
+  selfUrl = await listenOnLoopback(selfServer);
+  otherUrl = await listenOnLoopback(otherServer);
 
   return {
     url: selfUrl,

@@ -17,6 +17,17 @@ export function readBody(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** A stand-in's own failure as a 500 with the stack (tests read it), or a dropped socket once headers went out. */
+export function sendStandInError(res: http.ServerResponse, err: Error): void {
+  if (res.headersSent) {
+    res.destroy(err);
+    return;
+  }
+  const body = Buffer.from(`stand-in error: ${err.stack ?? err.message}`);
+  res.writeHead(500, { 'content-type': 'text/plain', 'content-length': String(body.length) });
+  res.end(body);
+}
+
 /** Drops open connections (keep-alive, stalled answers) and stops listening; pending timers are cleared first. */
 export function closeServer(server: http.Server, timers?: Set<NodeJS.Timeout>): Promise<void> {
   if (timers) {

@@ -4,21 +4,12 @@
  * and every result that has no YOLO form reported rather than dropped.
  */
 import { rectangleLabelsOf, taskBoxes } from '../../src/lib/label-studio/annotation-boxes';
+import { rectangleResult } from '../support/label-studio-rectangle';
 
 type Json = Record<string, unknown>;
 
 function rect(x: number, y: number, width: number, height: number, labels: unknown[] = ['car'], extra: Json = {}, value: Json = {}): Json {
-  return {
-    id: `r${x}`,
-    from_name: 'label',
-    to_name: 'image',
-    type: 'rectanglelabels',
-    original_width: 640,
-    original_height: 360,
-    image_rotation: 0,
-    value: { x, y, width, height, rotation: 0, rectanglelabels: labels, ...value },
-    ...extra,
-  };
+  return rectangleResult({ x, y, width, height, rectanglelabels: labels, ...value }, { id: `r${x}`, ...extra });
 }
 
 function annotation(id: number, result: unknown[], extra: Json = {}): Json {

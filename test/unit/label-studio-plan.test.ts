@@ -6,21 +6,13 @@
 import { imageFieldOf, planFromExport, planFromYoloLabels } from '../../src/lib/label-studio/dataset-plan';
 import { safeFileName, uniqueNames } from '../../src/lib/label-studio/dataset-names';
 import { valTaskIds } from '../../src/lib/label-studio/seeded-split';
+import { rectangleResult } from '../support/label-studio-rectangle';
 
 const LS = 'http://127.0.0.1:8080';
 const CONFIG = '<View><Image name="image" value="$image"/><RectangleLabels name="label" toName="image"><Label value="person"/><Label value="car"/></RectangleLabels></View>';
 
 function box(x: number, label: string): unknown {
-  return {
-    id: `b${x}`,
-    from_name: 'label',
-    to_name: 'image',
-    type: 'rectanglelabels',
-    original_width: 640,
-    original_height: 360,
-    image_rotation: 0,
-    value: { x, y: 20, width: 30, height: 40, rotation: 0, rectanglelabels: [label] },
-  };
+  return rectangleResult({ x, y: 20, width: 30, height: 40, rectanglelabels: [label] }, { id: `b${x}` });
 }
 
 /** A task as Label Studio 1.23 exports it (fields trimmed to the ones that matter plus some noise). */

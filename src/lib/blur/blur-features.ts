@@ -199,10 +199,10 @@ function edgeFeatures(img: GreyImage): number[] {
   const byOrientation: number[][] = Array.from({ length: EDGE_ORIENTATIONS }, () => []);
   widths.forEach((v, i) => byOrientation[orientations[i]].push(v));
   const logWidth = (v: number) => Math.log(v + 1);
-  const out = [Math.log(count + 1), ...EDGE_QUANTILES.map(({ q }) => logWidth(percentile(widths, q)))];
-  for (const { q } of EDGE_QUANTILES) {
-    const overall = percentile(widths, q);
-    const perOrientation = byOrientation.map((ws) => logWidth(ws.length >= MIN_ORIENTATION_EDGES ? percentile(ws, q) : overall));
+  const overall = EDGE_QUANTILES.map(({ q }) => percentile(widths, q));
+  const out = [Math.log(count + 1), ...overall.map(logWidth)];
+  for (const [k, { q }] of EDGE_QUANTILES.entries()) {
+    const perOrientation = byOrientation.map((ws) => logWidth(ws.length >= MIN_ORIENTATION_EDGES ? percentile(ws, q) : overall[k]));
     const narrowest = Math.min(...perOrientation);
     const widest = Math.max(...perOrientation);
     out.push(narrowest, widest, widest - narrowest);
