@@ -8,8 +8,8 @@
  * (edge-width.ts), which do not depend on how much texture a scene has.
  */
 import { EDGE_ORIENTATIONS, edgeWidths } from './edge-width';
-import { tilePowerSpectrum } from './fft';
 import { tileReblurEffect } from './reblur-effect';
+import { spectralFeatures } from './spectral-features';
 import { coherence, GreyImage, halve, tileStats, TileStats } from './tile-stats';
 
 /** Long side, in pixels, images are analysed at (smaller images are used as they are). */
@@ -17,7 +17,6 @@ export const ANALYSIS_SIZE = 1024;
 /** Tile side at full analysis scale; it halves with each pyramid level so tiles line up. */
 const TILE = 64;
 const SCALES = 4;
-const SPECTRUM_TILES = 8;
 /** Smallest side we accept: two tiles at the finest scale. */
 export const MIN_SIDE = 2 * TILE;
 
@@ -83,7 +82,7 @@ export function blurFeatures(img: GreyImage): Float32Array {
   }
   out.push(...tileDirectionExtremes(stats[1], stats[2], textured), ...tileDirectionExtremes(stats[2], stats[3], textured));
   for (let s = 1; s < 3; s++) out.push(...reblurFeatures(tileReblurEffect(pyramid[s], TILE >> s, tilesX, textured)));
-  out.push(...spectralFeatures(img, tilesX, textured, coarse));
+  out.push(...spectralFeatures(img, TILE, tilesX, textured, coarse));
   out.push(...edgeFeatures(img));
   return Float32Array.from(out);
 }
@@ -95,9 +94,7 @@ function scaleFeatures(st: TileStats, textured: number[]): number[] {
   const emin = Math.min(e0, e45, e90, e135);
   return [
     log(mean(lv)),
-    log(percentile(lv, 0.9)),
-    log(percentile(lv, 0.5)),
-    log(percentile(lv, 0.1)),
+    ...quantiles(lv, [0.9, 0.5, 0.1]).map(log),
     log(mean(Array.from(st.tenengrad))),
     normalizedTensorCoherence(st, textured),
     tileCoherenceMean(st, textured),
@@ -126,67 +123,8 @@ function tileCoherenceMean(st: TileStats, tiles: number[]): number {
 
 function logRatioStats(fine: Float64Array, coarse: Float64Array, tiles: number[]): [number, number] {
   const ratios = tiles.map((t) => Math.log((fine[t] + 1) / (coarse[t] + 1)));
-  return [percentile(ratios, 0.5), percentile(ratios, 0.9)];
-}
-
-/**
- * Power spectra of the most textured tiles at full scale: the share of energy at high
- * and middle frequencies, and how one-sided the mid/high band is (motion smears one way).
- */
-function spectralFeatures(img: GreyImage, tilesX: number, textured: number[], coarse: Float64Array): number[] {
-  const chosen = [...textured].sort((a, b) => coarse[b] - coarse[a] || a - b).slice(0, SPECTRUM_TILES);
-  const side = TILE;
-  const half = side / 2;
-  const tile = new Float64Array(side * side);
-  const highOverLow: number[] = [];
-  const midOverLow: number[] = [];
-  let sxx = 0;
-  let syy = 0;
-  let sxy = 0;
-  const sectors: number[] = [];
-  for (const t of chosen) {
-    const x0 = (t % tilesX) * side;
-    const y0 = Math.floor(t / tilesX) * side;
-    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) tile[y * side + x] = img.data[(y0 + y) * img.width + x0 + x];
-    const power = tilePowerSpectrum(tile, side);
-    let low = 0;
-    let mid = 0;
-    let high = 0;
-    let txx = 0;
-    let tyy = 0;
-    let txy = 0;
-    const sector = [0, 0, 0, 0];
-    for (let v = 0; v < side; v++) {
-      const fy = v < half ? v : v - side;
-      for (let u = 0; u < side; u++) {
-        const fx = u < half ? u : u - side;
-        const r = Math.hypot(fx, fy);
-        if (r < 1) continue;
-        const p = power[v * side + u];
-        if (r < half / 4) low += p;
-        else if (r < half / 2) mid += p;
-        else if (r <= half) high += p;
-        if (r >= half / 4 && r <= half) {
-          txx += (p * fx * fx) / (r * r);
-          tyy += (p * fy * fy) / (r * r);
-          txy += (p * fx * fy) / (r * r);
-          const angle = (Math.atan2(fy, fx) + Math.PI) % Math.PI;
-          sector[Math.floor(((angle + Math.PI / 8) % Math.PI) / (Math.PI / 4)) % 4] += p;
-        }
-      }
-    }
-    highOverLow.push(Math.log((high + 1e-6) / (low + 1e-6)));
-    midOverLow.push(Math.log((mid + 1e-6) / (low + 1e-6)));
-    const tr = txx + tyy;
-    if (tr > 0) {
-      sxx += txx / tr;
-      syy += tyy / tr;
-      sxy += txy / tr;
-    }
-    const smax = Math.max(...sector);
-    sectors.push(smax > 0 ? 1 - Math.min(...sector) / smax : 0);
-  }
-  return [mean(highOverLow), mean(midOverLow), coherence(sxx, syy, sxy), mean(sectors)];
+  const [p50, p90] = quantiles(ratios, [0.5, 0.9]);
+  return [p50, p90];
 }
 
 /**
@@ -199,10 +137,12 @@ function edgeFeatures(img: GreyImage): number[] {
   const byOrientation: number[][] = Array.from({ length: EDGE_ORIENTATIONS }, () => []);
   widths.forEach((v, i) => byOrientation[orientations[i]].push(v));
   const logWidth = (v: number) => Math.log(v + 1);
-  const overall = EDGE_QUANTILES.map(({ q }) => percentile(widths, q));
+  const qs = EDGE_QUANTILES.map(({ q }) => q);
+  const overall = quantiles(widths, qs);
+  const orientationWidths = byOrientation.map((ws) => (ws.length >= MIN_ORIENTATION_EDGES ? quantiles(ws, qs) : overall));
   const out = [Math.log(count + 1), ...overall.map(logWidth)];
-  for (const [k, { q }] of EDGE_QUANTILES.entries()) {
-    const perOrientation = byOrientation.map((ws) => logWidth(ws.length >= MIN_ORIENTATION_EDGES ? percentile(ws, q) : overall[k]));
+  for (const k of qs.keys()) {
+    const perOrientation = orientationWidths.map((ws) => logWidth(ws[k]));
     const narrowest = Math.min(...perOrientation);
     const widest = Math.max(...perOrientation);
     out.push(narrowest, widest, widest - narrowest);
@@ -235,7 +175,7 @@ function tileDirectionFeatures(fine: TileStats, coarse: TileStats, tiles: number
     spreads.push(spread(r));
     weakest[r.indexOf(Math.min(...r))]++;
   }
-  return [percentile(spreads, 0.5), percentile(spreads, 0.9), Math.max(...weakest) / Math.max(1, tiles.length)];
+  return [...quantiles(spreads, [0.5, 0.9]), Math.max(...weakest) / Math.max(1, tiles.length)];
 }
 
 function tileDirectionExtremes(fine: TileStats, coarse: TileStats, tiles: number[]): number[] {
@@ -286,7 +226,12 @@ function mean(xs: number[]): number {
 }
 
 function percentile(xs: number[], q: number): number {
-  if (xs.length === 0) return 0;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return quantiles(xs, [q])[0];
+}
+
+/** Nearest-rank quantiles (rounding down), sorting once. */
+function quantiles(xs: ArrayLike<number>, qs: readonly number[]): number[] {
+  if (xs.length === 0) return qs.map(() => 0);
+  const sorted = Float64Array.from(xs).sort();
+  return qs.map((q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
 }

@@ -22,25 +22,36 @@ const REACH = 2;
 export function tileReblurEffect(img: GreyImage, tile: number, tilesX: number, tiles: readonly number[]): number[][] {
   const { data, width: w } = img;
   const margin = REACH + 1;
+  const steps = STEPS.map(([sx, sy]) => sy * w + sx);
+  const removed = new Float64Array(STEPS.length);
+  const total = new Float64Array(STEPS.length);
   return tiles.map((t) => {
     const x0 = Math.max(margin, (t % tilesX) * tile);
     const y0 = Math.max(margin, Math.floor(t / tilesX) * tile);
     const x1 = Math.min(w - margin, (t % tilesX) * tile + tile);
     const y1 = Math.min(img.height - margin, Math.floor(t / tilesX) * tile + tile);
-    return STEPS.map(([sx, sy]) => {
-      const step = sy * w + sx;
-      let removed = 0;
-      let total = 0;
+    removed.fill(0);
+    total.fill(0);
+    for (let k = 0; k < steps.length; k++) {
+      const step = steps[k];
+      const ahead = (REACH + 1) * step;
+      const behind = REACH * step;
+      let lost = 0;
+      let all = 0;
       for (let y = y0; y < y1; y++) {
-        for (let x = x0, i = y * w + x0; x < x1; x++, i++) {
+        for (let i = y * w + x0, end = y * w + x1; i < end; i++) {
           const d = Math.abs(data[i + step] - data[i]);
           // Difference of the reblurred image along the same direction: the box sums telescope.
-          const db = Math.abs(data[i + (REACH + 1) * step] - data[i - REACH * step]) / (2 * REACH + 1);
-          total += d;
-          if (d > db) removed += d - db;
+          const db = Math.abs(data[i + ahead] - data[i - behind]) / (2 * REACH + 1);
+          all += d;
+          // (e + |e|) / 2 is max(e, 0) without a branch the CPU cannot predict (Math.max is slow in V8).
+          const e = d - db;
+          lost += e + Math.abs(e);
         }
       }
-      return total > 0 ? removed / total : 0;
-    });
+      removed[k] = lost / 2;
+      total[k] = all;
+    }
+    return Array.from(removed, (lost, k) => (total[k] > 0 ? lost / total[k] : 0));
   });
 }
