@@ -11,7 +11,7 @@
  * - the baseline on the same split: Laplacian variance of the same grey 1024 px image,
  *   threshold fitted on the train split (OpenCV itself, when the bench venv has it, as a
  *   cross-check);
- * - the same for 5 split seeds (training from scratch each time): one test split holds
+ * - the same for SPLIT_SEEDS split seeds (training from scratch each time): one test split holds
  *   only ~9 scenes;
  * - predictions per second per core: BlurPredictor.predictImage on 2048 px JPEGs, one at
  *   a time with sharp.concurrency(1), and where the time goes.
@@ -48,8 +48,12 @@ import { median, round } from './stats';
 
 /** The synthetic set: `visionflow blur synth` defaults (seed 1, 1024 px) with 3 crops per photo. */
 const SYNTH = { seed: 1, variants: 3, size: 1024 } as const;
-/** Split seeds trained unless VISIONFLOW_BENCH_BLUR_SEEDS says otherwise: a test split holds only ~9 scenes. */
-export const SPLIT_SEEDS = 5;
+/**
+ * Split seeds trained unless VISIONFLOW_BENCH_BLUR_SEEDS says otherwise. A test split holds
+ * only ~9 scenes, so one split's accuracy swings by 20 points; with 5 seeds two runs of the
+ * same model on other seeds differed by 2.5 points, so 20 (a training takes about a second).
+ */
+export const SPLIT_SEEDS = 20;
 const PREDICT = { images: 24, longSide: 2048, quality: 90, rounds: 5 } as const;
 /** Bump when the recipe of the 2048 px prediction images changes. */
 const PREDICT_VERSION = 'blur-predict-v1';
@@ -112,6 +116,8 @@ interface Goal {
 
 interface Spread {
   mean: number;
+  /** Standard error of the mean over the seeds (sample standard deviation / sqrt(n)). */
+  se: number;
   min: number;
   max: number;
 }
@@ -234,7 +240,11 @@ export async function benchBlurModel(opts: BlurBenchOptions): Promise<BlurBenchR
     const prediction = await timePredictions(mainPredictor, predictFiles, opts.venvDir, log);
 
     const main = runs[0];
-    const spread = (xs: number[]): Spread => ({ mean: round(xs.reduce((a, b) => a + b, 0) / xs.length, 4), min: round(Math.min(...xs), 4), max: round(Math.max(...xs), 4) });
+    const spread = (xs: number[]): Spread => {
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const variance = xs.length > 1 ? xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1) : 0;
+      return { mean: round(mean, 4), se: round(Math.sqrt(variance / xs.length), 4), min: round(Math.min(...xs), 4), max: round(Math.max(...xs), 4) };
+    };
     const overSeeds = {
       accuracy: spread(runs.map((r) => r.ours.accuracy)),
       binaryAccuracy: spread(runs.map((r) => r.ours.binaryAccuracy)),
@@ -572,7 +582,7 @@ async function timePredictions(predictor: BlurPredictor, files: string[], venvDi
 }
 
 function blurGoals(main: SplitRun, seeds: number, o: { accuracy: Spread; binaryAccuracy: Spread; trainingS: Spread }, p: PredictionTiming): Goal[] {
-  const range = (s: Spread) => `${pct(s.mean)} (${pct(s.min)}-${pct(s.max)})`;
+  const range = (s: Spread) => `${pct(s.mean)} ± ${pct(s.se)} (${pct(s.min)}-${pct(s.max)})`;
   const binary = `binary accuracy (blurred or not at ${DEFAULT_BLUR_THRESHOLD}) >= ${GOALS.binaryAccuracy * 100} %`;
   const accuracy = `3-class accuracy >= ${GOALS.accuracy * 100} %`;
   const perCore = `>= ${GOALS.predictionsPerS} predictions/s per core at ${PREDICT.longSide} px`;
@@ -731,10 +741,10 @@ export function formatBlurModel(result: BlurBenchResult): string {
     (r.training.ms / 1000).toFixed(1),
     String(r.training.bestEpoch),
   ]);
-  const sp = (s: Spread | null, f: (x: number) => string = pct) => (s ? `${f(s.mean)} (${f(s.min)}-${f(s.max)})` : '-');
+  const sp = (s: Spread | null, f: (x: number) => string = pct) => (s ? `${f(s.mean)} ± ${f(s.se)} (${f(s.min)}-${f(s.max)})` : '-');
   const secs = (x: number) => x.toFixed(1);
   seedRows.push([
-    '**mean (min-max)**',
+    '**mean ± standard error (min-max)**',
     '',
     `**${sp(o.accuracy)}**`,
     `**${sp(o.binaryAccuracy)}**`,
