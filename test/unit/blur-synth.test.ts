@@ -1,5 +1,6 @@
 /** The synthetic blur generator on real photographs: parameters, sharpness, dataset layout, reruns. */
 import * as fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { BLUR_CLASSES } from '../../src/lib/blur/blur-classes';
@@ -262,6 +263,32 @@ describe('synthesizeDataset', () => {
     expect(new Set(dataset.items.map((i) => i.scene))).toEqual(new Set(['good']));
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'synth.json'), 'utf8'));
     expect(manifest).toMatchObject({ photos: 1, featureless: [{ source: 'sky.jpg', visibleShare: 0 }] });
+  });
+
+  test("a rerun takes each photo's visible-blur share from synth.json by the photo's content, and works it out again when the photo changes", async () => {
+    const dir = tempDir('blur-synth-shares');
+    fs.copyFileSync(path.join(input, 'Dragonfly_by_Bolly.jpg'), path.join(dir, 'good.jpg'));
+    const out = tempDir('blur-synth-shares-out');
+    const synth = () => synthesizeDataset({ from: new FileStorage(dir), to: new FileStorage(out), size: 128 });
+    const manifestPath = path.join(out, 'synth.json');
+    const readManifest = () => JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+
+    expect(await synth()).toMatchObject({ images: 3, featureless: [] });
+    const [entry] = readManifest().visibility;
+    const sha256 = createHash('sha256').update(fs.readFileSync(path.join(dir, 'good.jpg'))).digest('hex');
+    expect(entry).toEqual({ source: 'good.jpg', sha256, visibleShare: expect.any(Number) });
+    expect(entry.visibleShare).toBeGreaterThan(0.02);
+
+    // The recorded share is what a rerun goes by: recorded as 0, the photo is left out.
+    const edited = readManifest();
+    edited.visibility[0].visibleShare = 0;
+    fs.writeFileSync(manifestPath, JSON.stringify(edited));
+    expect(await synth()).toMatchObject({ images: 0, featureless: [{ source: 'good.jpg', visibleShare: 0 }] });
+
+    // Other bytes under the same name: the share is measured again.
+    await sharp(path.join(input, 'Dragonfly_by_Bolly.jpg')).jpeg({ quality: 80 }).toFile(path.join(dir, 'good.jpg'));
+    expect(await synth()).toMatchObject({ images: 3, written: 3, featureless: [] });
+    expect(readManifest().visibility[0].visibleShare).toBeCloseTo(entry.visibleShare, 1);
   });
 
   test('no photos is a NoPhotosError naming the folder; an aborted run writes nothing', async () => {

@@ -6,7 +6,9 @@
  *
  * Variants of one photo share its scene id, so a scene-disjoint split keeps them on
  * one side. Each image carries a fingerprint of its parameters (storage metadata): a
- * rerun, or a run resumed after a crash, skips images that are already right.
+ * rerun, or a run resumed after a crash, skips images that are already right. Each
+ * photo's visible-blur share is kept in synth.json by the photo's content hash, so a
+ * rerun decodes no photo whose images are all current.
  */
 import { createHash } from 'node:crypto';
 import { Storage } from '../storage/storage';
@@ -103,6 +105,9 @@ export async function synthesizeDataset(options: SynthesizeDatasetOptions): Prom
   if (sources.length === 0) throw new NoPhotosError(`no photos (.jpg, .jpeg, .png, .webp) found in ${location(options.from, fromPrefix)}`);
   const ids = sceneIds(sources.map((s) => s.slice(fromPrefix.length)), root);
 
+  const manifestKey = `${toPrefix}${MANIFEST_NAME}`;
+  const knownShares = await previousVisibleShares(options.to, manifestKey);
+  const visibility: PhotoVisibility[] = [];
   const records: SynthImageRecord[] = [];
   const unreadable: SynthesizeDatasetResult['unreadable'] = [];
   const featureless: SynthesizeDatasetResult['featureless'] = [];
@@ -119,9 +124,10 @@ export async function synthesizeDataset(options: SynthesizeDatasetOptions): Prom
       const upright = await photoSize(photo).catch((err: Error) => {
         throw new UnreadablePhoto(err.message);
       });
-      const visibleShare = await photoVisibleShare(photo, upright);
+      const visibleShare = knownShares.get(sourceHash) ?? round(await photoVisibleShare(photo, upright));
+      visibility.push({ source: relative, sha256: sourceHash, visibleShare });
       if (visibleShare < MIN_VISIBLE_SHARE) {
-        featureless.push({ source: relative, visibleShare: round(visibleShare) });
+        featureless.push({ source: relative, visibleShare });
         // Images an earlier run (or generator) wrote for it would carry wrong labels.
         for (let k = 1; k <= variants; k++) {
           for (const c of BLUR_CLASSES) await options.to.delete(toPrefix + imageKey(c, ids[index], `synth${k}`));
@@ -164,15 +170,47 @@ export async function synthesizeDataset(options: SynthesizeDatasetOptions): Prom
     unreadable,
     featureless,
   };
-  const manifestKey = `${toPrefix}${MANIFEST_NAME}`;
-  // One line per image: thousands of records stay readable and grep-able.
-  const lines = records.map((r) => `    ${JSON.stringify(r)}`).join(',\n');
-  const body = `${JSON.stringify(manifest, null, 2).slice(0, -2)},\n  "images": [${lines ? `\n${lines}\n  ` : ''}]\n}\n`;
+  const body = `${JSON.stringify(manifest, null, 2).slice(0, -2)},\n${oneLineEach('visibility', visibility)},\n${oneLineEach('images', records)}\n}\n`;
   // Rewrite only on change, so an idempotent rerun leaves every object untouched.
   if ((await options.to.get(manifestKey))?.toString('utf8') !== body) {
     await options.to.put(manifestKey, body, { contentType: 'application/json' });
   }
   return { photos: manifest.photos, variants, images: records.length, ...counts, unreadable, featureless, manifest: manifestKey };
+}
+
+/** A photo's visible-blur share, by the SHA-256 of its bytes (renames and moves keep it). */
+interface PhotoVisibility {
+  source: string;
+  sha256: string;
+  visibleShare: number;
+}
+
+/**
+ * The visible-blur shares an earlier run of this generator recorded, by photo hash; none
+ * when there is no readable manifest or another generator wrote it (the share is part
+ * of what GENERATOR versions).
+ */
+async function previousVisibleShares(to: Storage, manifestKey: string): Promise<Map<string, number>> {
+  const shares = new Map<string, number>();
+  const body = await to.get(manifestKey);
+  if (!body) return shares;
+  let manifest: { generator?: unknown; visibility?: unknown };
+  try {
+    manifest = JSON.parse(body.toString('utf8'));
+  } catch {
+    return shares;
+  }
+  if (manifest.generator !== GENERATOR || !Array.isArray(manifest.visibility)) return shares;
+  for (const v of manifest.visibility as Partial<PhotoVisibility>[]) {
+    if (typeof v?.sha256 === 'string' && typeof v.visibleShare === 'number' && Number.isFinite(v.visibleShare)) shares.set(v.sha256, v.visibleShare);
+  }
+  return shares;
+}
+
+/** A manifest array written one entry per line: thousands of records stay readable and grep-able. */
+function oneLineEach(name: string, entries: object[]): string {
+  const lines = entries.map((e) => `    ${JSON.stringify(e)}`).join(',\n');
+  return `  ${JSON.stringify(name)}: [${lines ? `\n${lines}\n  ` : ''}]`;
 }
 
 /** sharp could not read the photo: reported, and the other photos go on. */
