@@ -403,6 +403,9 @@ class DiscardStorage implements Storage {
     return [];
   }
   async delete(): Promise<void> {}
+  async deleteFolder(): Promise<number> {
+    return 0;
+  }
 }
 
 /** Where a pipeline run gets its frame list and its frames. */

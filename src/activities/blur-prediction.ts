@@ -114,7 +114,7 @@ export function createBlurPredictionActivities(deps: BlurActivityDeps) {
       const parts = deps.openStorage(input.parts);
       const partKeys = (await parts.list('')).map((o) => o.key).filter((k) => k.endsWith('.json'));
       if (!input.report) {
-        for (const k of partKeys) await parts.delete(k);
+        await deleteScratch(deps.openStorage, input.parts);
         return undefined;
       }
       const rows = (await Promise.all(partKeys.map(async (k) => JSON.parse((await parts.get(k))!.toString('utf8')) as PredictionRow[]))).flat();
@@ -124,7 +124,7 @@ export function createBlurPredictionActivities(deps: BlurActivityDeps) {
       const csvName = name.replace(/\.json$/i, '') + '.csv';
       await reportStorage.put(csvName, predictionCsv(rows), { contentType: 'text/csv' });
       await reportStorage.put(name, `${JSON.stringify({ ...input.header, counts: countPredictions(rows), predictions: rows }, null, 2)}\n`, { contentType: 'application/json' });
-      for (const k of partKeys) await parts.delete(k);
+      await deleteScratch(deps.openStorage, input.parts);
       return { json: input.report, csv: `${input.report.slice(0, slash)}/${csvName}` };
     },
   };
@@ -157,4 +157,10 @@ async function singleObject(open: StorageOpener, url: string): Promise<{ folder:
   if (/^(s3|file):\/\/?$/.test(parent)) return undefined;
   const storage = open(parent);
   return (await storage.head(name)) ? { folder: storage.url, name } : undefined;
+}
+
+/** The batch-results folder at `url`, with whatever a killed worker left half-written in it. */
+async function deleteScratch(openStorage: StorageOpener, url: string): Promise<void> {
+  const slash = url.lastIndexOf('/');
+  await openStorage(url.slice(0, slash)).deleteFolder(`${url.slice(slash + 1)}/`);
 }

@@ -258,10 +258,7 @@ export function createBlurTrainingActivities(deps: BlurActivityDeps) {
     },
 
     async cleanBlurRun(input: BlurRunRef): Promise<number> {
-      const storage = registryOf(input).storage;
-      const keys = (await storage.list(runPrefix(input.version))).map((o) => o.key);
-      for (const key of keys) await storage.delete(key);
-      return keys.length;
+      return registryOf(input).storage.deleteFolder(runPrefix(input.version));
     },
   };
 }

@@ -219,7 +219,7 @@ export function createCvatActivities(deps: CvatActivityDeps) {
         failed: frames.filter((f) => f.status === 'failed').map((f) => ({ frame: f.frame, name: f.name, reason: f.reason })),
       };
       await storage.put(input.reportKey, JSON.stringify(report, null, 2), { contentType: 'application/json' });
-      for (const part of parts) await storage.delete(part.key);
+      await storage.deleteFolder(input.partsPrefix);
     },
   };
 }

@@ -193,7 +193,7 @@ export function createLabelStudioActivities(deps: LabelStudioActivityDeps) {
         if (body) results.push(...(JSON.parse(body.toString('utf8')) as TaskResult[]));
       }
       const summary = await writeDataset(storage, plan, results, input.header);
-      for (const part of await storage.list(input.workPrefix)) await storage.delete(part.key);
+      await storage.deleteFolder(input.workPrefix);
       plans.delete(`${input.destination}|${input.planKey}`);
       return summary;
     },

@@ -240,7 +240,7 @@ export function createVideoActivities(deps: VideoActivityDeps) {
       await storage.put(input.reportKey, JSON.stringify({ ...input.header, annotatedFrames: annotatedTo ? { folder: annotatedTo, count: annotated } : null, labels, frames }, null, 2), {
         contentType: 'application/json',
       });
-      for (const part of parts) await storage.delete(part.key);
+      await storage.deleteFolder(input.partsPrefix);
       return { frames: frames.length, labels };
     },
   };

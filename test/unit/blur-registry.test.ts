@@ -74,6 +74,7 @@ function crashingStorage(inner: Storage, failOn: (key: string) => boolean): Stor
     head: (key) => inner.head(key),
     list: (prefix) => inner.list(prefix),
     delete: (key) => inner.delete(key),
+    deleteFolder: (prefix) => inner.deleteFolder(prefix),
   };
 }
 

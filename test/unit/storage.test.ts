@@ -91,6 +91,22 @@ function storageContract(name: string, open: () => Promise<Storage>, cleanup: (s
       expect((await storage.list('del/')).map((o) => o.key)).toEqual(['del/b.jpg']);
     });
 
+    test('deleteFolder removes the objects under a folder and says how many, leaving siblings that share the name start', async () => {
+      await storage.put('run/1/a.json', 'a', { metadata: { part: '1' } });
+      await storage.put('run/1/deeper/b.json', 'b');
+      await storage.put('run/10/c.json', 'c');
+      expect(await storage.deleteFolder('run/1/')).toBe(2);
+      expect((await storage.list('run/')).map((o) => o.key)).toEqual(['run/10/c.json']);
+      expect(await storage.head('run/1/a.json')).toBeUndefined();
+      expect(await storage.deleteFolder('run/1/')).toBe(0);
+    });
+
+    test('deleteFolder refuses the root and prefixes that are not folders', async () => {
+      await storage.put('keep/x.json', 'x');
+      for (const bad of ['', '/', 'keep', '../keep/']) await expect(storage.deleteFolder(bad)).rejects.toThrow(/folder prefix|storage key/);
+      expect(await storage.exists('keep/x.json')).toBe(true);
+    });
+
     test.each(BAD_KEYS)('key %j is rejected by every operation', async (key) => {
       await expect(storage.put(key, 'x')).rejects.toThrow(/storage key/);
       await expect(storage.get(key)).rejects.toThrow(/storage key/);
@@ -153,6 +169,27 @@ describe('FileStorage specifics', () => {
     expect(fs.statSync(path.join(root, 'cam', 'taken')).isDirectory()).toBe(true);
     expect(filesIn('cam')).toEqual(['taken']);
     expect(await storage.list('cam/')).toEqual([{ key: 'cam/taken/inner.jpg', size: 1 }]);
+  });
+
+  test('deleteFolder also removes what a writer killed mid-write left (a temp file list() hides)', async () => {
+    await storage.put('_runs/v1/checkpoint.json', '{}', { metadata: { epoch: '3' } });
+    fs.writeFileSync(path.join(root, '_runs', 'v1', '.checkpoint.json.0123456789ab.tmp'), 'half a checkpoint');
+    expect(await storage.deleteFolder('_runs/v1/')).toBe(1);
+    expect(filesIn('_runs')).toEqual([]);
+  });
+
+  test('deleteFolder through a symbolic link deletes the objects it shows, not the linked folder', async () => {
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-linked-'));
+    try {
+      fs.writeFileSync(path.join(elsewhere, 'a.json'), 'a');
+      fs.symlinkSync(elsewhere, path.join(root, 'linked'));
+      expect(await storage.deleteFolder('linked/')).toBe(1);
+      expect(fs.existsSync(path.join(elsewhere))).toBe(true);
+      expect(fs.readdirSync(elsewhere)).toEqual([]);
+      expect(fs.lstatSync(path.join(root, 'linked')).isSymbolicLink()).toBe(true);
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   test('in-flight temp files are not listed', async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkKey, checkPrefix, ObjectInfo, PutOptions, Storage, StoredObject } from './storage';
+import { checkFolderPrefix, checkKey, checkPrefix, ObjectInfo, PutOptions, Storage, StoredObject } from './storage';
 
 /** Hidden folder beside objects that holds their metadata, one JSON file per object. */
 const META_DIR = '.visionflow-meta';
@@ -111,6 +111,19 @@ export class FileStorage implements Storage {
     const target = this.pathOf(key);
     await fs.rm(target, { force: true });
     await fs.rm(this.metaPathOf(target), { force: true });
+  }
+
+  async deleteFolder(prefix: string): Promise<number> {
+    const objects = await this.list(checkFolderPrefix(prefix));
+    const dir = path.join(this.root, ...prefix.slice(0, -1).split('/'));
+    if (await fs.lstat(dir).then((s) => s.isSymbolicLink(), () => false)) {
+      // Through a link, delete what it shows, never the tree it points to.
+      for (const o of objects) await this.delete(o.key);
+    } else {
+      // The folder as a whole: with it go the temp files of writes a killed process never finished, which list() hides.
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    return objects.length;
   }
 }
 

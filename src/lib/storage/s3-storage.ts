@@ -8,7 +8,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { S3Settings } from '../../config';
-import { checkKey, checkPrefix, ObjectInfo, PutOptions, Storage, StoredObject } from './storage';
+import { checkFolderPrefix, checkKey, checkPrefix, ObjectInfo, PutOptions, Storage, StoredObject } from './storage';
 
 /** Client for AWS S3 or any S3-compatible server (MinIO): checksums only when required. */
 export function createS3Client(settings: S3Settings): S3Client {
@@ -101,5 +101,12 @@ export class S3Storage implements Storage {
 
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+  }
+
+  /** S3 writes are atomic, so the folder's objects are all there is. */
+  async deleteFolder(prefix: string): Promise<number> {
+    const objects = await this.list(checkFolderPrefix(prefix));
+    for (const o of objects) await this.delete(o.key);
+    return objects.length;
   }
 }

@@ -31,6 +31,12 @@ export interface Storage {
   /** Objects whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<StoredObject[]>;
   delete(key: string): Promise<void>;
+  /**
+   * Deletes every object under the folder `prefix` (not empty, ending with '/') and what a
+   * process that died mid-write left there; returns how many objects there were. For
+   * scratch folders, which a crashed worker may leave temp files in.
+   */
+  deleteFolder(prefix: string): Promise<number>;
 }
 
 /** Rejects keys that could escape the root or mean different things on different backends. */
@@ -45,6 +51,12 @@ export function checkKey(key: string): string {
     throw new Error(`storage key '${key}' has an empty, '.' or '..' segment`);
   }
   return key;
+}
+
+/** A folder prefix: not empty (never the whole root) and ending with '/'. */
+export function checkFolderPrefix(prefix: string): string {
+  if (!prefix.endsWith('/') || prefix === '/') throw new Error(`folder prefix '${prefix}' must name a folder: not empty, ending with '/'`);
+  return checkPrefix(prefix);
 }
 
 /** Prefixes may be empty or end with '/'; otherwise they follow the key rules. */
