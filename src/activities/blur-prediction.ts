@@ -111,12 +111,12 @@ export function createBlurPredictionActivities(deps: BlurActivityDeps) {
     },
 
     async writeBlurReport(input: WriteBlurReportInput): Promise<{ json: string; csv: string } | undefined> {
-      const parts = deps.openStorage(input.parts);
-      const partKeys = (await parts.list('')).map((o) => o.key).filter((k) => k.endsWith('.json'));
       if (!input.report) {
         await deleteScratch(deps.openStorage, input.parts);
         return undefined;
       }
+      const parts = deps.openStorage(input.parts);
+      const partKeys = (await parts.list('')).map((o) => o.key).filter((k) => k.endsWith('.json'));
       const rows = (await Promise.all(partKeys.map(async (k) => JSON.parse((await parts.get(k))!.toString('utf8')) as PredictionRow[]))).flat();
       const slash = input.report.lastIndexOf('/');
       const reportStorage = deps.openStorage(input.report.slice(0, slash));

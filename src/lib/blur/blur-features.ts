@@ -8,6 +8,7 @@
  * (edge-width.ts), which do not depend on how much texture a scene has.
  */
 import { EDGE_ORIENTATIONS, edgeWidths } from './edge-width';
+import { mean, percentile, quantiles } from './feature-stats';
 import { tileReblurEffect } from './reblur-effect';
 import { spectralFeatures } from './spectral-features';
 import { coherence, GreyImage, halve, tileStats, TileStats } from './tile-stats';
@@ -221,17 +222,3 @@ function log(x: number): number {
   return Math.log(x + 0.01);
 }
 
-function mean(xs: number[]): number {
-  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-function percentile(xs: number[], q: number): number {
-  return quantiles(xs, [q])[0];
-}
-
-/** Nearest-rank quantiles (rounding down), sorting once. */
-function quantiles(xs: ArrayLike<number>, qs: readonly number[]): number[] {
-  if (xs.length === 0) return qs.map(() => 0);
-  const sorted = Float64Array.from(xs).sort();
-  return qs.map((q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
-}

@@ -2,6 +2,7 @@
  * Power spectra of the most textured tiles at full scale: the share of energy at high
  * and middle frequencies, and how one-sided the mid/high band is (motion smears one way).
  */
+import { mean } from './feature-stats';
 import { tilePowerSpectrum } from './fft';
 import { coherence, GreyImage } from './tile-stats';
 
@@ -93,8 +94,4 @@ export function spectralFeatures(img: GreyImage, side: number, tilesX: number, t
     sectors.push(smax > 0 ? 1 - Math.min(...sector) / smax : 0);
   }
   return [mean(highOverLow), mean(midOverLow), coherence(sxx, syy, sxy), mean(sectors)];
-}
-
-function mean(xs: number[]): number {
-  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 }

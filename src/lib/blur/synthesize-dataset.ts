@@ -106,7 +106,8 @@ export async function synthesizeDataset(options: SynthesizeDatasetOptions): Prom
   const ids = sceneIds(sources.map((s) => s.slice(fromPrefix.length)), root);
 
   const manifestKey = `${toPrefix}${MANIFEST_NAME}`;
-  const knownShares = await previousVisibleShares(options.to, manifestKey);
+  const previousManifest = (await options.to.get(manifestKey))?.toString('utf8');
+  const knownShares = previousVisibleShares(previousManifest);
   const visibility: PhotoVisibility[] = [];
   const records: SynthImageRecord[] = [];
   const unreadable: SynthesizeDatasetResult['unreadable'] = [];
@@ -172,7 +173,7 @@ export async function synthesizeDataset(options: SynthesizeDatasetOptions): Prom
   };
   const body = `${JSON.stringify(manifest, null, 2).slice(0, -2)},\n${oneLineEach('visibility', visibility)},\n${oneLineEach('images', records)}\n}\n`;
   // Rewrite only on change, so an idempotent rerun leaves every object untouched.
-  if ((await options.to.get(manifestKey))?.toString('utf8') !== body) {
+  if (previousManifest !== body) {
     await options.to.put(manifestKey, body, { contentType: 'application/json' });
   }
   return { photos: manifest.photos, variants, images: records.length, ...counts, unreadable, featureless, manifest: manifestKey };
@@ -190,13 +191,12 @@ interface PhotoVisibility {
  * when there is no readable manifest or another generator wrote it (the share is part
  * of what GENERATOR versions).
  */
-async function previousVisibleShares(to: Storage, manifestKey: string): Promise<Map<string, number>> {
+function previousVisibleShares(body: string | undefined): Map<string, number> {
   const shares = new Map<string, number>();
-  const body = await to.get(manifestKey);
   if (!body) return shares;
   let manifest: { generator?: unknown; visibility?: unknown };
   try {
-    manifest = JSON.parse(body.toString('utf8'));
+    manifest = JSON.parse(body);
   } catch {
     return shares;
   }
