@@ -14,7 +14,8 @@
  * - the same for SPLIT_SEEDS split seeds (training from scratch each time): one test split holds
  *   only ~9 scenes;
  * - predictions per second per core: BlurPredictor.predictImage on 2048 px JPEGs, one at
- *   a time with sharp.concurrency(1), and where the time goes.
+ *   a time with sharp.concurrency(1), and where the time goes;
+ * - the generator's convolution against libvips' (blur-convolution.ts).
  */
 import { trainedModelFields } from '../src/lib/blur/trained-model-fields';
 import { createHash } from 'node:crypto';
@@ -39,6 +40,7 @@ import { loadTensorflow } from '../src/lib/blur/tf-runtime';
 import { resolveTrainParams, TRAIN_DEFAULTS } from '../src/lib/blur/train-params';
 import { FileStorage } from '../src/lib/storage/file-storage';
 import { fitThreshold, laplacianVariance, OpencvLaplacian, opencvLaplacian } from './blur-baseline';
+import { ConvolutionTiming, timeConvolution } from './blur-convolution';
 import { cpuSnapshot, otherCores } from './cpu-load';
 import { findPhotos, photoDirs } from './frames';
 import { Machine } from './machine';
@@ -172,6 +174,8 @@ export type BlurBenchResult =
       seeds: SplitRun[];
       overSeeds: Record<'accuracy' | 'binaryAccuracy' | 'baselineBinaryAccuracy' | 'trainingS', Spread> & { opencvBinaryAccuracy: Spread | null; recall: Record<BlurClass, Spread> };
       prediction: PredictionTiming;
+      /** The synthetic generator's blur against sharp.convolve, same kernels. */
+      convolution: ConvolutionTiming;
       goals: Goal[];
       ratio: number;
       /** Per image: class, scene, Laplacian variance (ours) and OpenCV's. */
@@ -238,6 +242,8 @@ export async function benchBlurModel(opts: BlurBenchOptions): Promise<BlurBenchR
     log(`blur: predictions at ${PREDICT.longSide} px: preparing ${PREDICT.images} JPEGs`);
     const predictFiles = await preparePredictImages(photos, opts.cacheDir);
     const prediction = await timePredictions(mainPredictor, predictFiles, opts.venvDir, log);
+    log('blur: timing the generator convolution against sharp.convolve');
+    const convolution = await timeConvolution();
 
     const main = runs[0];
     const spread = (xs: number[]): Spread => {
@@ -282,6 +288,7 @@ export async function benchBlurModel(opts: BlurBenchOptions): Promise<BlurBenchR
       seeds: runs,
       overSeeds,
       prediction,
+      convolution,
       goals,
       ratio: round(main.ours.binaryAccuracy / main.baseline.binaryAccuracy, 3),
       laplacian: rows.map((r) => ({ key: r.item.key, class: r.item.class, scene: r.item.scene, ours: round(r.laplacian, 2), opencv: r.opencv === null ? null : round(r.opencv, 2) })),
@@ -791,6 +798,11 @@ export function formatBlurModel(result: BlurBenchResult): string {
   } else {
     lines.push(`OpenCV cross-check unavailable: ${result.opencv.reason}`);
   }
+  const c = result.convolution;
+  lines.push('');
+  lines.push(`The generator's blur on a ${c.width}x${c.height} RGB image (median of 3, one thread): ours converts to linear light and back, sharp.convolve works on the 8-bit values.`);
+  lines.push('');
+  lines.push(markdownTable(['kernel', 'size', 'ours: blurPixels (ms)', 'baseline: sharp.convolve (ms)'], c.kernels.map((k) => [k.name, k.size, k.oursMs.toFixed(1), k.libvipsMs.toFixed(1)])));
   lines.push('');
   lines.push('Goals:');
   lines.push('');

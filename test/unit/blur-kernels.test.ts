@@ -114,19 +114,6 @@ describe('convolution', () => {
       expect(out.data.every((v) => v === 180)).toBe(true);
     }
   });
-
-  test('1024x768 RGB with a radius-8 disk or a 60-px shake takes well under 2 s', () => {
-    // A busy pattern (a multiplicative hash of the index): speed must not depend on content.
-    const data = new Uint8Array(1024 * 768 * 3);
-    for (let i = 0; i < data.length; i++) data[i] = Math.imul(i, 2654435761) >>> 24;
-    for (const kernel of [diskKernel(8), shakeKernel(60, seededRandom(2))]) {
-      // CPU time of this process, so a busy machine does not fail the test; the work is single-threaded.
-      const started = process.cpuUsage();
-      blurPixels({ data, width: 1024, height: 768, channels: 3 }, kernel);
-      const used = process.cpuUsage(started);
-      expect((used.user + used.system) / 1000).toBeLessThan(2000);
-    }
-  });
 });
 
 describe('sensor noise', () => {
