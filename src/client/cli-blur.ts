@@ -92,7 +92,7 @@ export function addBlurCommands(program: Command): void {
         const result = await followProgress(
           vf.blur.trainingResult(started.workflowId),
           () => vf.blur.trainingProgress(started.workflowId),
-          (p) => ('state' in p ? { done: p.epoch, total: p.epochs, label: trainingLabel(p) } : { done: 1, total: 1, label: 'completed' }),
+          (p) => ('state' in p ? { done: p.epoch, total: p.epochs, label: trainingLabel(p) } : { done: p.params.epochs, total: p.params.epochs, label: 'completed' }),
           !!flags.json,
         );
         print(!!flags.json, result, () => formatTrainedModel(result));

@@ -125,6 +125,35 @@ describe('trainBlurModel', () => {
     expect(rootCause(err)).toMatch(/no images for defocused \(folder defocused_blurred or defocused-blurred\), motion/);
     await expect(ctx.vf.blur.startTraining({ dataset, params: { epochs: 0 } })).rejects.toThrow(/epochs must be an integer from 1/);
   });
+
+  test('the CLI trains, shows, sets the default and deletes a model, and refuses bad flags', async () => {
+    const env = testEnv('blur', { VISIONFLOW_BLUR_MODELS: fileUrlOf(models) });
+    const run = await runCli(['blur', 'train', '--dataset', dataset, '--epochs', '6', '--name', 'it-cli', '--test', '0.3', '--validation', '0.2'], env);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/Training blur model it-cli/);
+    // The last progress line counts epochs, as every line before it does.
+    expect(run.stderr.trim().split('\n').pop()).toMatch(/6\/6 completed/);
+    // No default was ever set, so the newest model is the default.
+    expect(run.stdout).toMatch(/^model it-cli \(default\): 30 images, trained in [\d.]+ s on wasm/m);
+    expect(run.stdout).toMatch(/true \\ predicted +sharp +defocused +motion/);
+
+    expect((await runCli(['blur', 'models', 'default', 'it-1'], env)).stdout).toMatch(/it-1 is now the default/);
+    const shown = await runCli(['blur', 'models', 'show', 'it-cli', '--json'], env);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ version: 'it-cli', isDefault: false, params: { epochs: 6, test: 0.3, validation: 0.2 } });
+    expect((await ctx.vf.blur.models()).find((m) => m.isDefault)?.version).toBe('it-1');
+    expect((await runCli(['blur', 'models', 'delete', 'it-cli'], env)).stdout).toMatch(/Deleted blur model it-cli/);
+    expect((await ctx.vf.blur.models()).map((m) => m.version)).toEqual(['it-1']);
+
+    const noDataset = await runCli(['blur', 'train', '--epochs', '2'], env);
+    expect(noDataset.code).not.toBe(0);
+    expect(noDataset.stderr).toMatch(/--dataset/);
+    const badEpochs = await runCli(['blur', 'train', '--dataset', dataset, '--epochs', 'many'], env);
+    expect(badEpochs.code).not.toBe(0);
+    expect(badEpochs.stderr).toMatch(/--epochs/);
+    const taken = await runCli(['blur', 'train', '--dataset', dataset, '--name', 'it-1', '--epochs', '2'], env);
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toMatch(/version 'it-1' already exists/);
+  });
 });
 
 /** Relative paths of the files under a folder, sorted; object-metadata sidecars left out. */
