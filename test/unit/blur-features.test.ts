@@ -2,7 +2,8 @@
  * The blur features on real photographs: one finite value per name at every size the
  * model meets, a clear error below the minimum size, the Laplacian-variance features
  * falling when an image is blurred, edge widths growing with defocus in every
- * orientation and with motion in one, EXIF orientation applied before analysis, and the
+ * orientation and with motion in one, crisp edges gone after defocus, kept along a streak
+ * only, and found on a small subject in focus, EXIF orientation applied before analysis, and the
  * FFT under the spectral features checked against a direct DFT.
  */
 import sharp from 'sharp';
@@ -30,7 +31,7 @@ const index = (name: string) => {
 describe('blur features on real photos', () => {
   test('the feature list has unique names', () => {
     expect(new Set(FEATURE_NAMES).size).toBe(FEATURE_NAMES.length);
-    expect(FEATURE_NAMES.length).toBe(78);
+    expect(FEATURE_NAMES.length).toBe(93);
   });
 
   test('the original files: long side reduced to the analysis size, one finite value per feature name', async () => {
@@ -118,6 +119,36 @@ describe('blur features on real photos', () => {
       // vertical edges smear across 24 px (about twice as wide), horizontal ones not at all
       expect(value(moved, 'logEdgeWidthP10WidestOrientation')).toBeGreaterThan(value(crisp, 'logEdgeWidthP10WidestOrientation') + 0.7);
       expect(value(moved, 'logEdgeWidthP10OrientationSpread')).toBeGreaterThan(value(defocused, 'logEdgeWidthP10OrientationSpread') + 0.5);
+    }
+  });
+
+  test('crisp edges: none after a 4 px disk, none across a streak, and a small subject in focus brings them back', async () => {
+    const value = (f: Float32Array, name: string) => f[index(`crispW4C24.${name}`)];
+    const disk = diskKernel(4);
+    const streak = { width: 25, height: 3, scale: 25, kernel: [...new Array(25).fill(0), ...new Array(25).fill(1), ...new Array(25).fill(0)] };
+    // A 128 px subject drawn crisp (rings: edges in every orientation), pasted onto the defocused photo.
+    const rings = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="128" height="128"><rect width="128" height="128" fill="#d8d8d8"/>' +
+        [56, 40, 24].map((r) => `<circle cx="64" cy="64" r="${r}" fill="none" stroke="#202020" stroke-width="6"/>`).join('') +
+        '</svg>',
+    );
+    for (const source of sources.slice(0, 2)) {
+      const base = sharp(source).resize(ANALYSIS_SIZE, ANALYSIS_SIZE, { fit: 'inside' });
+      const crisp = blurFeatures(await analysisImage(await base.clone().jpeg({ quality: 95 }).toBuffer()));
+      const defocusedJpeg = await base.clone().convolve({ width: disk.width, height: disk.height, kernel: Array.from(disk.weights), scale: 1 }).jpeg({ quality: 95 }).toBuffer();
+      const defocused = blurFeatures(await analysisImage(defocusedJpeg));
+      const moved = blurFeatures(await analysisImage(await base.clone().convolve(streak).jpeg({ quality: 95 }).toBuffer()));
+      const subject = blurFeatures(await analysisImage(await sharp(defocusedJpeg).composite([{ input: rings, left: 300, top: 200 }]).jpeg({ quality: 95 }).toBuffer()));
+      // log(1 + count): a sharp photo has hundreds, a defocused one (almost) none.
+      expect(value(crisp, 'logCount')).toBeGreaterThan(6);
+      expect(value(defocused, 'logCount')).toBeLessThan(value(crisp, 'logCount') - 4);
+      // The streak keeps horizontal edges crisp, nothing across them, in fewer orientations.
+      expect(value(moved, 'logCount')).toBeGreaterThan(value(defocused, 'logCount') + 2);
+      expect(value(moved, 'logAcrossStrongest')).toBeLessThan(value(crisp, 'logAcrossStrongest') - 3);
+      expect(value(moved, 'orientations')).toBeLessThan(value(crisp, 'orientations'));
+      // One small subject in focus: crisp edges again, across as well as along.
+      expect(value(subject, 'logCount')).toBeGreaterThan(value(defocused, 'logCount') + 2);
+      expect(value(subject, 'logAcrossStrongest')).toBeGreaterThan(value(defocused, 'logAcrossStrongest') + 2);
     }
   });
 

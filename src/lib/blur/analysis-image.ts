@@ -1,7 +1,8 @@
 /**
  * Decodes any image sharp reads into the grey analysis image of the blur features:
  * EXIF orientation applied, long side reduced to ANALYSIS_SIZE (never enlarged,
- * which would add blur), so a 2048 px JPEG decodes with shrink-on-load.
+ * which would add blur). libvips decodes a JPEG at a fraction of its size only when
+ * it shrinks 4x or more (4096 px and up); a 2048 px one is decoded whole.
  */
 import sharp from 'sharp';
 import { ANALYSIS_SIZE } from './blur-features';

@@ -5,9 +5,10 @@
  * cancels out, blur does not), high-frequency spectral energy, and structure-tensor
  * coherence plus directional energy ratios, which tell motion (one direction loses
  * detail everywhere) from defocus (all directions do), and edge widths by orientation
- * (edge-width.ts), which do not depend on how much texture a scene has.
+ * (edge-width.ts), which do not depend on how much texture a scene has, with counts of
+ * crisp edges by orientation, which find a small subject in focus.
  */
-import { EDGE_ORIENTATIONS, edgeWidths } from './edge-width';
+import { CRISP_LEVELS, EDGE_ORIENTATIONS, edgeWidths } from './edge-width';
 import { mean, percentile, quantiles } from './feature-stats';
 import { tileReblurEffect } from './reblur-effect';
 import { spectralFeatures } from './spectral-features';
@@ -24,6 +25,11 @@ export const MIN_SIDE = 2 * TILE;
 const EDGE_QUANTILES = [0.05, 0.1, 0.25, 0.5].map((q) => ({ q, name: `P${String(q * 100).padStart(2, '0')}` }));
 /** Edges an orientation needs for its own width percentiles (else the image's stand in). */
 const MIN_ORIENTATION_EDGES = 3;
+/** Crisp-edge counts are scaled to this image area, so smaller images count alike. */
+const CRISP_REFERENCE_AREA = 1024 * 768;
+/** Crisp edges (per reference area) an orientation needs to count as having some. */
+const CRISP_ORIENTATION_EDGES = 20;
+const CRISP_NAMES = ['logCount', 'logSecondOrientation', 'logFourthOrientation', 'logAcrossStrongest', 'orientations'];
 
 const PER_SCALE = ['logLapVarMean', 'logLapVarP90', 'logLapVarP50', 'logLapVarP10', 'logTenengradMean', 'tensorCoherence', 'tileCoherenceMean', 'directionalAnisotropy'];
 export const FEATURE_NAMES: readonly string[] = [
@@ -52,6 +58,7 @@ export const FEATURE_NAMES: readonly string[] = [
   'logEdgeCount',
   ...EDGE_QUANTILES.map((q) => `logEdgeWidth${q.name}`),
   ...EDGE_QUANTILES.flatMap((q) => [`logEdgeWidth${q.name}NarrowestOrientation`, `logEdgeWidth${q.name}WidestOrientation`, `logEdgeWidth${q.name}OrientationSpread`]),
+  ...CRISP_LEVELS.flatMap((l) => CRISP_NAMES.map((f) => `crispW${l.width}C${l.contrast}.${f}`)),
 ];
 
 export function blurFeatures(img: GreyImage): Float32Array {
@@ -134,7 +141,7 @@ function logRatioStats(fine: Float64Array, coarse: Float64Array, tiles: number[]
  * the gap gives motion away.
  */
 function edgeFeatures(img: GreyImage): number[] {
-  const { count, widths, orientations } = edgeWidths(img);
+  const { count, widths, orientations, crisp } = edgeWidths(img);
   const byOrientation: number[][] = Array.from({ length: EDGE_ORIENTATIONS }, () => []);
   widths.forEach((v, i) => byOrientation[orientations[i]].push(v));
   const logWidth = (v: number) => Math.log(v + 1);
@@ -148,7 +155,23 @@ function edgeFeatures(img: GreyImage): number[] {
     const widest = Math.max(...perOrientation);
     out.push(narrowest, widest, widest - narrowest);
   }
+  const scale = CRISP_REFERENCE_AREA / (img.width * img.height);
+  for (const counts of crisp) out.push(...crispFeatures(counts.map((c) => c * scale)));
   return out;
+}
+
+/**
+ * From crisp edges per orientation: how many in all, in the second and fourth most
+ * crisp orientations and across the most crisp one, and in how many orientations. A
+ * shake keeps edges crisp only along its path; a sharp photo has them across it too.
+ */
+function crispFeatures(bins: number[]): number[] {
+  const n = EDGE_ORIENTATIONS;
+  const sorted = [...bins].sort((a, b) => b - a);
+  const top = bins.indexOf(sorted[0]);
+  const across = bins[(top + n / 2) % n] + 0.5 * (bins[(top + n / 2 - 1) % n] + bins[(top + n / 2 + 1) % n]);
+  const total = bins.reduce((a, b) => a + b, 0);
+  return [Math.log1p(total), Math.log1p(sorted[1]), Math.log1p(sorted[3]), Math.log1p(across), bins.filter((c) => c >= CRISP_ORIENTATION_EDGES).length];
 }
 
 /**
