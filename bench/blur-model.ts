@@ -7,7 +7,7 @@
  *   photo, 1024 px), cached by generator version and parameters;
  * - a scene-disjoint split with the default shares (splitScenes), checked;
  * - features of every image (analysisImage + blurFeatures, one at a time), then training
- *   with the default parameters (BlurTrainer), evaluated on the held-out test split;
+ *   with the default parameters (StagedBlurTrainer), evaluated on the held-out test split;
  * - the baseline on the same split: Laplacian variance of the same grey 1024 px image,
  *   threshold fitted on the train split (OpenCV itself, when the bench venv has it, as a
  *   cross-check);
@@ -33,8 +33,9 @@ import { ANALYSIS_SIZE, blurFeatures, FEATURE_NAMES } from '../src/lib/blur/blur
 import { BlurPredictor } from '../src/lib/blur/blur-predictor';
 import { BlurModelRegistry } from '../src/lib/blur/blur-registry';
 import { DEFAULT_BLUR_THRESHOLD } from '../src/lib/blur/blur-scores';
-import { BlurTrainer, TrainingSet } from '../src/lib/blur/blur-trainer';
+import { TrainingSet } from '../src/lib/blur/blur-trainer';
 import { SceneSplit, splitOf, splitScenes, SplitName } from '../src/lib/blur/scene-split';
+import { StagedBlurTrainer } from '../src/lib/blur/staged-training';
 import { GENERATOR, synthesizeDataset } from '../src/lib/blur/synthesize-dataset';
 import { loadTensorflow } from '../src/lib/blur/tf-runtime';
 import { resolveTrainParams, TRAIN_DEFAULTS } from '../src/lib/blur/train-params';
@@ -225,7 +226,7 @@ export async function benchBlurModel(opts: BlurBenchOptions): Promise<BlurBenchR
     const { value: trained, deprecations } = await withTfjsDeprecationsCounted(async () => {
       const out: { run: SplitRun; predictor: BlurPredictor }[] = [];
       for (const seed of seeds) {
-        log(`blur: split seed ${seed}: training ${TRAIN_DEFAULTS.epochs} epochs on ${rt.backend}`);
+        log(`blur: split seed ${seed}: training ${TRAIN_DEFAULTS.epochs} epochs on train, then ${TRAIN_DEFAULTS.epochs} on train + validation, on ${rt.backend}`);
         const { run, predictor } = await runSplit(seed, rows, dataset.dir, rt, registry);
         out.push({ run, predictor });
         log(
@@ -392,8 +393,9 @@ async function extractFeatures(storage: FileStorage, items: BlurDatasetItem[]) {
 
 /**
  * One split seed, as trainBlurModel does it: splitScenes with the default shares, a new
- * network trained for all epochs (seeded by the same seed), the best epoch calibrated on
- * validation and evaluated on test; the model is published to a scratch registry and
+ * network trained for all epochs (seeded by the same seed) on train, calibrated on
+ * validation, then the final fit on train + validation (staged-training.ts), evaluated
+ * on test; the model is published to a scratch registry and
  * loaded back through BlurPredictor, whose test predictions must agree. The baseline's
  * threshold is fitted on the same train split.
  */
@@ -409,10 +411,11 @@ async function runSplit(seed: number, rows: ImageRow[], datasetDir: string, rt: 
   };
   const snap = cpuSnapshot();
   const started = performance.now();
-  const trainer = await BlurTrainer.create(rt, set, params);
+  const trainer = await StagedBlurTrainer.create(rt, set, params);
+  const epochs = trainer.totalEpochs;
   let trained;
   try {
-    for (let e = 0; e < params.epochs; e++) await trainer.runEpoch();
+    while (trainer.epoch < epochs) await trainer.runEpoch();
     trained = await trainer.finish();
   } finally {
     trainer.dispose();
@@ -435,7 +438,7 @@ async function runSplit(seed: number, rows: ImageRow[], datasetDir: string, rt: 
       mismatches: 0,
       split,
     },
-    training: { ms: Math.round(ms), epochs: params.epochs, bestEpoch: trained.bestEpoch, resumedAtEpoch: [], history: trained.history },
+    training: { ms: Math.round(ms), epochs, bestEpoch: trained.bestEpoch, resumedAtEpoch: [], history: trained.history },
   });
   const predictor = await BlurPredictor.load(registry, version);
   const test = bySide('test');
@@ -455,7 +458,7 @@ async function runSplit(seed: number, rows: ImageRow[], datasetDir: string, rt: 
     images: { train: set.train.labels.length, validation: set.validation.labels.length, test: set.test.labels.length },
     testScenes: split.scenes.test,
     scenesDisjoint: true,
-    training: { ms: Math.round(ms), epochs: params.epochs, bestEpoch: trained.bestEpoch, temperature: trained.temperature, otherCores: nullableRound(trainingLoad, 2) },
+    training: { ms: Math.round(ms), epochs, bestEpoch: trained.bestEpoch, temperature: trained.temperature, otherCores: nullableRound(trainingLoad, 2) },
     ours: {
       ...trained.evaluation,
       calledBlurred: calledBlurred(test.map((r) => r.item.class), scores.map((s) => s.blurred)),
@@ -691,7 +694,7 @@ export function formatBlurModel(result: BlurBenchResult): string {
   );
   lines.push(
     `Features: ${f.count} per image, ${f.images} images in ${f.seconds} s one at a time (${f.cpuS} CPU-s; per image ${f.msPerImage.decode} ms decode + ${f.msPerImage.features} ms features; ` +
-      `other processes took ${f.otherCores ?? '?'} cores meanwhile). Training: the defaults (${result.params.epochs} epochs, hidden layers [${result.params.hidden.join(', ')}], ` +
+      `other processes took ${f.otherCores ?? '?'} cores meanwhile). Training: the defaults (${result.params.epochs} epochs on train, then as many on train + validation; hidden layers [${result.params.hidden.join(', ')}], ` +
       `learning rate ${result.params.learningRate}, L2 ${result.params.l2}, batch ${result.params.batchSize}), backend ${result.backend}.`,
   );
   lines.push('');

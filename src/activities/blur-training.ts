@@ -11,8 +11,9 @@ import { readBlurDataset } from '../lib/blur/blur-dataset';
 import { blurFeatures } from '../lib/blur/blur-features';
 import { trainedModelFields } from '../lib/blur/trained-model-fields';
 import { BlurModelMetadata, BlurModelRegistry, checkVersionName } from '../lib/blur/blur-registry';
-import { BlurTrainer, EpochResult, TrainingCheckpoint, TrainingSet } from '../lib/blur/blur-trainer';
+import { EpochResult, TrainingSet } from '../lib/blur/blur-trainer';
 import { splitOf, splitScenes, SplitName } from '../lib/blur/scene-split';
+import { StagedBlurTrainer, StagedCheckpoint } from '../lib/blur/staged-training';
 import { loadTensorflow } from '../lib/blur/tf-runtime';
 import { BlurTrainParams, resolveTrainParams } from '../lib/blur/train-params';
 import { checkpointKey, FeatureRow, featuresKey, planKey, runPrefix, TrainingPlan } from '../lib/blur/training-run';
@@ -60,6 +61,8 @@ export interface TrainEpochsInput extends BlurRunRef {
 
 export interface TrainEpochsResult {
   epoch: number;
+  /** Epochs of the whole training: both stages, or the first alone without validation images. */
+  totalEpochs: number;
   history: EpochResult[];
   /** Set when this block started from a checkpoint another attempt left (a crash). */
   resumedAtEpoch?: number;
@@ -78,6 +81,8 @@ export interface PublishBlurInput extends BlurRunRef {
 export type BlurModelSummary = Pick<BlurModelMetadata, 'version' | 'createdAt' | 'backend' | 'metrics' | 'params' | 'temperature'> & {
   images: number;
   trainingMs: number;
+  /** Epochs trained over both stages. */
+  epochs: number;
   isDefault: boolean;
 };
 
@@ -188,14 +193,14 @@ export function createBlurTrainingActivities(deps: BlurActivityDeps) {
       const params = resolveTrainParams(input.params);
       const set = await trainingSet(input, ctx.info.workflowExecution?.runId ?? ctx.info.activityId);
       if (set.train.labels.length === 0) throw invalid('no usable training images: every image of the training split failed to decode');
-      const checkpoint = await readJson<TrainingCheckpoint>(input, checkpointKey(input.version));
+      const checkpoint = await readJson<StagedCheckpoint>(input, checkpointKey(input.version));
       const rt = await loadTensorflow();
-      const trainer = await BlurTrainer.create(rt, set, params, checkpoint);
+      const trainer = await StagedBlurTrainer.create(rt, set, params, checkpoint);
       const startEpoch = trainer.epoch;
       const heartbeatEpoch = (ctx.info.heartbeatDetails as { epoch?: number } | undefined)?.epoch;
       const history: EpochResult[] = [];
       try {
-        while (trainer.epoch < input.untilEpoch) {
+        while (trainer.epoch < Math.min(input.untilEpoch, trainer.totalEpochs)) {
           if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
           const result = await trainer.runEpoch();
           history.push(result);
@@ -208,7 +213,7 @@ export function createBlurTrainingActivities(deps: BlurActivityDeps) {
         trainer.dispose();
       }
       const resumed = ctx.info.attempt > 1 || heartbeatEpoch !== undefined ? { resumedAtEpoch: startEpoch } : {};
-      return { epoch: trainer.epoch, history, ...resumed, ms: Date.now() - started };
+      return { epoch: trainer.epoch, totalEpochs: trainer.totalEpochs, history, ...resumed, ms: Date.now() - started };
     },
 
     async publishBlurModel(input: PublishBlurInput): Promise<BlurModelSummary> {
@@ -218,10 +223,10 @@ export function createBlurTrainingActivities(deps: BlurActivityDeps) {
         const plan = await loadPlan(input);
         const rows = await loadRows(input);
         const set = trainingSetOf(plan, rows);
-        const checkpoint = await readJson<TrainingCheckpoint>(input, checkpointKey(input.version));
+        const checkpoint = await readJson<StagedCheckpoint>(input, checkpointKey(input.version));
         if (!checkpoint) throw ApplicationFailure.nonRetryable(`training run ${input.version} has no checkpoint to publish`, 'BlurRunMissing');
         const rt = await loadTensorflow();
-        const trainer = await BlurTrainer.create(rt, set, resolveTrainParams(input.params), checkpoint);
+        const trainer = await StagedBlurTrainer.create(rt, set, resolveTrainParams(input.params), checkpoint);
         try {
           const trained = await trainer.finish();
           metadata = await registry.publish(trained.files, {
@@ -237,7 +242,7 @@ export function createBlurTrainingActivities(deps: BlurActivityDeps) {
               mismatches: plan.mismatches.length,
               split: plan.split,
             },
-            training: { ms: input.trainingMs, epochs: checkpoint.epoch, bestEpoch: trained.bestEpoch, resumedAtEpoch: input.resumedAtEpoch, history: trained.history },
+            training: { ms: input.trainingMs, epochs: trainer.epoch, bestEpoch: trained.bestEpoch, resumedAtEpoch: input.resumedAtEpoch, history: trained.history },
           });
         } finally {
           trainer.dispose();
@@ -253,6 +258,7 @@ export function createBlurTrainingActivities(deps: BlurActivityDeps) {
         temperature: metadata.temperature,
         images: metadata.dataset.images,
         trainingMs: metadata.training.ms,
+        epochs: metadata.training.epochs,
         isDefault: (await registry.defaultVersion()) === metadata.version,
       };
     },

@@ -17,7 +17,7 @@ export function confusionTable(confusion: number[][]): string {
 export function formatTrainedModel(m: BlurModelSummary): string {
   const perClass = BLUR_CLASSES.map((c) => `${c} ${pct(m.metrics.perClass[c].recall)}`).join(', ');
   return [
-    `model ${m.version}${m.isDefault ? ' (default)' : ''}: ${m.images} images, trained in ${(m.trainingMs / 1000).toFixed(1)} s on ${m.backend}`,
+    `model ${m.version}${m.isDefault ? ' (default)' : ''}: ${m.images} images, trained ${m.epochs} epochs in ${(m.trainingMs / 1000).toFixed(1)} s on ${m.backend}`,
     `${m.metrics.evaluatedOn} split (${m.metrics.images} images): 3-class accuracy ${pct(m.metrics.accuracy)}, blurred-or-not accuracy ${pct(m.metrics.binaryAccuracy)} at ${m.metrics.threshold} %`,
     `recall: ${perClass}`,
     confusionTable(m.metrics.confusion),

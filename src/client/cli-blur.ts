@@ -46,7 +46,8 @@ function trainingLabel(p: BlurTrainingProgress | BlurModelSummary): string {
   const last = p.history[p.history.length - 1];
   if (p.state === 'extracting features') return `extracting features ${p.featuresDone}/${p.images}`;
   if (!last) return p.state;
-  return `${p.state}, loss ${last.trainLoss.toFixed(3)}${last.valAccuracy !== null ? `, validation accuracy ${(last.valAccuracy * 100).toFixed(1)} %` : ''}`;
+  const stage = last.refit ? ' on training + validation' : '';
+  return `${p.state}${stage}, loss ${last.trainLoss.toFixed(3)}${last.valAccuracy !== null ? `, validation accuracy ${(last.valAccuracy * 100).toFixed(1)} %` : ''}`;
 }
 
 export function addBlurCommands(program: Command): void {
@@ -56,11 +57,11 @@ export function addBlurCommands(program: Command): void {
     .command('train')
     .description('train a blur model on a dataset folder (sharp/, defocused_blurred/, motion_blurred/) and publish it to the registry')
     .requiredOption('--dataset <dirOrUrl>', 'dataset folder: ./dir, file:///abs/dir or s3://bucket/prefix')
-    .option('--epochs <n>', 'training epochs (default 120)', intArg('--epochs', 1))
+    .option('--epochs <n>', 'epochs on the training split, then as many again on training + validation (default 120)', intArg('--epochs', 1))
     .option('--batch-size <n>', 'images per batch (default 32)', intArg('--batch-size', 1))
     .option('--learning-rate <x>', 'Adam learning rate (default 0.01)', numberArg('--learning-rate', 1e-6, 1))
     .option('--hidden <sizes>', 'hidden layer sizes, e.g. 16 or 32,16 (default none: a softmax layer over the features)', hiddenArg)
-    .option('--l2 <x>', 'L2 weight penalty (default 0.01)', numberArg('--l2', 0, 0.999))
+    .option('--l2 <x>', 'L2 weight penalty (default 0.003)', numberArg('--l2', 0, 0.999))
     .option('--seed <n>', 'seed of the split, the initial weights and the batch order (default 1)', intArg('--seed', 0))
     .option('--validation <share>', 'share of scenes for validation (default 0.15)', numberArg('--validation', 0, 0.9))
     .option('--test <share>', 'share of scenes held out for test (default 0.2)', numberArg('--test', 0, 0.9))
@@ -92,7 +93,7 @@ export function addBlurCommands(program: Command): void {
         const result = await followProgress(
           vf.blur.trainingResult(started.workflowId),
           () => vf.blur.trainingProgress(started.workflowId),
-          (p) => ('state' in p ? { done: p.epoch, total: p.epochs, label: trainingLabel(p) } : { done: p.params.epochs, total: p.params.epochs, label: 'completed' }),
+          (p) => ('state' in p ? { done: p.epoch, total: p.epochs, label: trainingLabel(p) } : { done: p.epochs, total: p.epochs, label: 'completed' }),
           !!flags.json,
         );
         print(!!flags.json, result, () => formatTrainedModel(result));

@@ -111,7 +111,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
     <fieldset>
       <legend>Parameters</legend>
       <div class="grid">
-        <div class="field"><label for="train-epochs">Epochs</label><input type="number" id="train-epochs" name="epochs" min="1" max="10000" step="1" value="${d.epochs}"></div>
+        <div class="field"><label for="train-epochs">Epochs</label><input type="number" id="train-epochs" name="epochs" min="1" max="10000" step="1" value="${d.epochs}" aria-describedby="train-epochs-hint"><span class="hint" id="train-epochs-hint">On the training split, then as many on training + validation</span></div>
         <div class="field"><label for="train-batch-size">Batch size</label><input type="number" id="train-batch-size" name="batchSize" min="1" max="4096" step="1" value="${d.batchSize}"></div>
         <div class="field"><label for="train-learning-rate">Learning rate</label><input type="number" id="train-learning-rate" name="learningRate" min="0" max="1" step="any" value="${d.learningRate}"></div>
         <div class="field"><label for="train-hidden">Hidden layers</label><input type="text" id="train-hidden" name="hidden" value="${d.hidden.join(', ')}" aria-describedby="train-hidden-hint" spellcheck="false"><span class="hint" id="train-hidden-hint">Units per layer, comma-separated (up to 4; empty: none)</span></div>
@@ -433,9 +433,11 @@ export const PAGE_HTML = String.raw`<!doctype html>
     $('train-features').textContent = p.images ? (p.featuresDone + ' / ' + p.images + ' features extracted' + (p.featuresFailed ? ', ' + p.featuresFailed + ' unreadable' : '')) : 'reading the dataset…';
     $('train-epoch').textContent = p.epoch + ' / ' + p.epochs;
     var last = p.history && p.history.length ? p.history[p.history.length - 1] : null;
-    $('train-last').textContent = last
-      ? 'train loss ' + num(last.trainLoss, 4) + ' · validation loss ' + num(last.valLoss, 4) + ' · validation accuracy ' + pct(last.valAccuracy)
-      : '';
+    $('train-last').textContent = !last
+      ? ''
+      : last.refit
+        ? 'final fit on training + validation · train loss ' + num(last.trainLoss, 4)
+        : 'train loss ' + num(last.trainLoss, 4) + ' · validation loss ' + num(last.valLoss, 4) + ' · validation accuracy ' + pct(last.valAccuracy);
     var fraction = 0;
     if (p.state === 'extracting features' && p.images) fraction = 0.3 * p.featuresDone / p.images;
     else if (p.state === 'training') fraction = 0.3 + 0.65 * (p.epochs ? p.epoch / p.epochs : 0);
@@ -558,7 +560,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
         ['Images', (m.dataset ? m.dataset.images : '') + (split ? ' (' + split + ')' : '')],
         ['Accuracy (3 classes)', pct(e.accuracy) + ' on ' + e.images + ' ' + (e.evaluatedOn || 'test') + ' images'],
         ['Blurred / sharp accuracy', pct(e.binaryAccuracy) + ' at threshold ' + e.threshold + ' %'],
-        ['Epochs', m.training ? (m.training.epochs + ' (best ' + m.training.bestEpoch + ')') : ''],
+        ['Epochs', m.training ? (m.training.epochs + ' (best on validation ' + m.training.bestEpoch + ')') : ''],
         ['Training time', m.training ? duration(m.training.ms) : ''],
         ['Backend', m.backend],
         ['Calibration temperature', m.temperature],

@@ -73,13 +73,17 @@ export async function trainBlurModel(input: TrainBlurModelInput): Promise<BlurMo
     await Promise.all(lanes);
 
     progress.state = 'training';
-    const block = Math.max(1, Math.ceil(params.epochs / 20));
+    // Two stages when there is a validation split (staged-training.ts); the activity says for sure.
+    const validationImages = Object.values(plan.counts.validation).reduce((a, b) => a + b, 0);
+    progress.epochs = validationImages > 0 ? 2 * params.epochs : params.epochs;
+    const block = Math.max(1, Math.ceil(progress.epochs / 20));
     let trainingMs = 0;
     const resumedAtEpoch: number[] = [];
-    while (progress.epoch < params.epochs) {
-      const result = await training.trainBlurEpochs({ ...ref, params, untilEpoch: Math.min(params.epochs, progress.epoch + block) });
+    while (progress.epoch < progress.epochs) {
+      const result = await training.trainBlurEpochs({ ...ref, params, untilEpoch: Math.min(progress.epochs, progress.epoch + block) });
       trainingMs += result.ms;
       if (result.resumedAtEpoch !== undefined) resumedAtEpoch.push(result.resumedAtEpoch);
+      progress.epochs = result.totalEpochs;
       progress.epoch = result.epoch;
       progress.history.push(...result.history.filter((h) => !progress.history.some((p) => p.epoch === h.epoch)));
     }

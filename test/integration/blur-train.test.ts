@@ -34,7 +34,10 @@ describe('trainBlurModel', () => {
 
     const progress = await ctx.vf.blur.trainingProgress(run.workflowId);
     expect(progress.state).toBe('completed');
-    expect(progress.history.map((h) => h.epoch)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // 20 epochs on train, then 20 on train + validation.
+    expect(progress.epochs).toBe(40);
+    expect(progress.history.map((h) => h.epoch)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(progress.history.map((h) => !!h.refit)).toEqual(Array.from({ length: 40 }, (_, i) => i >= 20));
     expect(progress.plan!.mismatches.map((m) => m.key)).toEqual(['motion_blurred/zz_cam_S.jpg']);
 
     const listed = await ctx.vf.blur.models();
@@ -51,7 +54,7 @@ describe('trainBlurModel', () => {
     expect(meta.dataset.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(meta.metrics.confusion).toHaveLength(3);
     expect(meta.metrics.confusion.flat().reduce((a, b) => a + b, 0)).toBe(meta.metrics.images);
-    expect(meta.training.epochs).toBe(20);
+    expect(meta.training.epochs).toBe(40);
     expect(meta.params.epochs).toBe(20);
     // The run's scratch is gone; only the version's three files and nothing else.
     const stored = filesUnder(models);
@@ -132,9 +135,9 @@ describe('trainBlurModel', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/Training blur model it-cli/);
     // The last progress line counts epochs, as every line before it does.
-    expect(run.stderr.trim().split('\n').pop()).toMatch(/6\/6 completed/);
+    expect(run.stderr.trim().split('\n').pop()).toMatch(/12\/12 completed/);
     // No default was ever set, so the newest model is the default.
-    expect(run.stdout).toMatch(/^model it-cli \(default\): 30 images, trained in [\d.]+ s on wasm/m);
+    expect(run.stdout).toMatch(/^model it-cli \(default\): 30 images, trained 12 epochs in [\d.]+ s on wasm/m);
     expect(run.stdout).toMatch(/true \\ predicted +sharp +defocused +motion/);
 
     expect((await runCli(['blur', 'models', 'default', 'it-1'], env)).stdout).toMatch(/it-1 is now the default/);

@@ -261,11 +261,13 @@ describe('blur web page', () => {
     expect(seen.has('completed')).toBe(true);
 
     const model = await ctx.vf.blur.model('web-v1');
-    expect(await text('#train-epoch')).toBe('15 / 15');
+    // 15 epochs on train, then 15 more on train + validation.
+    expect(await text('#train-epoch')).toBe('30 / 30');
+    expect(await text('#train-last')).toMatch(/^final fit on training \+ validation · train loss /);
     expect(await text('#train-features')).toBe(`${model.dataset.images} / ${model.dataset.images} features extracted`);
     expect(model.dataset.images).toBe(SCENES * 3);
-    // One point per epoch on each line of the chart.
-    expect(await attr('#train-chart .line-train-loss', 'data-points')).toBe('15');
+    // One point per epoch on each line of the chart; validation figures come from the first stage only.
+    expect(await attr('#train-chart .line-train-loss', 'data-points')).toBe('30');
     expect(await attr('#train-chart .line-val-accuracy', 'data-points')).toBe('15');
     expect(Number(await attr('#train-result-accuracy', 'data-value'))).toBe(model.metrics.accuracy);
     expect(await text('#train-result-accuracy')).toBe(pct(model.metrics.accuracy));
@@ -279,7 +281,7 @@ describe('blur web page', () => {
     expect(await row.locator('[data-col=accuracy]').innerText()).toBe(pct(model.metrics.accuracy));
     expect(await row.locator('[data-col=binary-accuracy]').innerText()).toBe(pct(model.metrics.binaryAccuracy));
     expect(await row.locator('[data-col=images]').innerText()).toBe(String(SCENES * 3));
-    expect(await row.locator('[data-col=epochs]').innerText()).toBe('15');
+    expect(await row.locator('[data-col=epochs]').innerText()).toBe('30');
     expect(await row.locator('[data-col=backend]').innerText()).toBe(model.backend);
     expect(await row.locator('[data-col=default]').innerText()).toBe('default');
     expect(await row.locator('[data-col=params]').innerText()).toBe(

@@ -1,7 +1,8 @@
 /**
  * The blur model's maths and training: calibrated scores, temperature fitting and
  * metrics on hand-computed examples, parameter validation, the trainer on separable
- * synthetic features, exact resume from a checkpoint, and the model file format.
+ * synthetic features, exact resume from a checkpoint, the two training stages (and a
+ * resume across them), and the model file format.
  */
 import type { LayersModel, Tensor2D } from '@tensorflow/tfjs';
 import { evaluateBlur } from '../../src/lib/blur/blur-evaluation';
@@ -11,6 +12,7 @@ import { fitNormalizer, normalize } from '../../src/lib/blur/feature-normalizer'
 import { modelFromFiles, modelToFiles, WEIGHTS_FILE } from '../../src/lib/blur/model-files';
 import { countPredictions, PredictionRow, predictionCsv } from '../../src/lib/blur/prediction-report';
 import { seededRandom } from '../../src/lib/blur/seeded-random';
+import { StagedBlurTrainer, StagedCheckpoint } from '../../src/lib/blur/staged-training';
 import { loadTensorflow, TfRuntime } from '../../src/lib/blur/tf-runtime';
 import { BlurTrainParams, resolveTrainParams, TRAIN_DEFAULTS } from '../../src/lib/blur/train-params';
 
@@ -379,6 +381,97 @@ describe('BlurTrainer', () => {
     expect(resumedModel.files.weights.equals(straightModel.files.weights)).toBe(true);
     expect(resumedModel.temperature).toBe(straightModel.temperature);
     expect(resumedModel.evaluation).toEqual(straightModel.evaluation);
+  });
+});
+
+describe('StagedBlurTrainer', () => {
+  let rt: TfRuntime;
+  beforeAll(async () => {
+    rt = await loadTensorflow();
+  });
+  const E = 6;
+  const params = resolveTrainParams({ ...PARAMS, epochs: E });
+
+  /** Runs to the end, stopping after each of `stops` (a new trainer from the JSON checkpoint each time, as after a crash). */
+  async function run(set: TrainingSet, stops: number[] = []) {
+    let saved: StagedCheckpoint | undefined;
+    const seen: EpochResult[] = [];
+    for (const until of [...stops, Infinity]) {
+      const trainer = await StagedBlurTrainer.create(rt, set, params, saved);
+      try {
+        while (trainer.epoch < Math.min(until, trainer.totalEpochs)) seen.push(await trainer.runEpoch());
+        saved = JSON.parse(JSON.stringify(await trainer.checkpoint())) as StagedCheckpoint;
+        if (until === Infinity) return { trained: await trainer.finish(), seen, saved, total: trainer.totalEpochs };
+      } finally {
+        trainer.dispose();
+      }
+    }
+    throw new Error('unreachable');
+  }
+
+  test('first stage on train as BlurTrainer does it, then a fresh fit on train + validation, published with the first stage temperature', async () => {
+    const set = syntheticSet();
+    const { trained, seen, total } = await run(set);
+    expect(total).toBe(2 * E);
+    expect(seen.map((h) => h.epoch)).toEqual(Array.from({ length: 2 * E }, (_, i) => i + 1));
+    // The first stage is exactly a BlurTrainer on the training split.
+    const plain = await BlurTrainer.create(rt, set, params);
+    let first: TrainedBlurModel;
+    try {
+      for (let e = 0; e < E; e++) await plain.runEpoch();
+      first = await plain.finish();
+    } finally {
+      plain.dispose();
+    }
+    expect(seen.slice(0, E)).toEqual(first.history);
+    expect(trained.temperature).toBe(first.temperature);
+    expect(trained.bestEpoch).toBe(first.bestEpoch);
+    // The final fit: no validation figures, marked, standardised over train + validation.
+    expect(seen.slice(E).every((h) => h.refit === true && h.valLoss === null)).toBe(true);
+    expect(trained.history).toEqual(seen);
+    expect(trained.normalizer).toEqual(fitNormalizer([...set.train.features, ...set.validation.features]));
+    expect(trained.files.weights.equals(first.files.weights)).toBe(false);
+    expect(trained.evaluatedOn).toBe('test');
+    expect(trained.evaluation.images).toBe(90);
+    expect(trained.evaluation.accuracy).toBeGreaterThanOrEqual(0.95);
+  });
+
+  test('a crash at, just before or just after the switch resumes to the same model', async () => {
+    const set = syntheticSet();
+    const straight = await run(set);
+    for (const stops of [[E - 1], [E], [E + 1], [2, E, E + 2]]) {
+      const resumed = await run(set, stops);
+      expect(resumed.seen.map((h) => h.epoch)).toEqual(straight.seen.map((h) => h.epoch));
+      expect(resumed.trained.history).toEqual(straight.trained.history);
+      expect(resumed.trained.temperature).toBe(straight.trained.temperature);
+      expect(resumed.trained.files.weights.equals(straight.trained.files.weights)).toBe(true);
+      expect(resumed.trained.evaluation).toEqual(straight.trained.evaluation);
+    }
+  });
+
+  test('without validation it is one stage; without test it reports the first stage figures on validation', async () => {
+    const set = syntheticSet();
+    const noVal = await run({ ...set, validation: { features: [], labels: [] } });
+    expect(noVal.total).toBe(E);
+    expect(noVal.seen.some((h) => h.refit)).toBe(false);
+    expect(noVal.trained.temperature).toBe(1);
+    const noTest = await run({ ...set, test: { features: [], labels: [] } });
+    expect(noTest.total).toBe(2 * E);
+    expect(noTest.trained.evaluatedOn).toBe('validation');
+    // Held-out figures only: the final fit has seen the validation images.
+    expect(noTest.trained.evaluation.images).toBe(90);
+    expect(noTest.trained.evaluation).toEqual((await run({ ...set, test: { features: [], labels: [] } }, [E])).trained.evaluation);
+  });
+
+  test('no epoch after the last, no model before it', async () => {
+    const trainer = await StagedBlurTrainer.create(rt, syntheticSet(), params);
+    try {
+      await expect(trainer.finish()).rejects.toThrow(`training is not over: 0 of ${2 * E} epochs done`);
+      while (trainer.epoch < trainer.totalEpochs) await trainer.runEpoch();
+      await expect(trainer.runEpoch()).rejects.toThrow(`training is over: all ${2 * E} epochs are done`);
+    } finally {
+      trainer.dispose();
+    }
   });
 });
 

@@ -30,6 +30,8 @@ export interface EpochResult {
   trainLoss: number;
   valLoss: number | null;
   valAccuracy: number | null;
+  /** Set on the epochs of the final fit on training + validation (staged-training.ts). */
+  refit?: true;
 }
 
 /** Everything needed to carry on after a crash; JSON-serialisable. */
@@ -162,14 +164,17 @@ export class BlurTrainer {
     };
   }
 
-  /** The best epoch's network, calibrated on validation and measured on test. */
-  async finish(): Promise<TrainedBlurModel> {
+  /**
+   * The best epoch's network, calibrated on validation (or with the given temperature)
+   * and measured on test.
+   */
+  async finish(temperatureOverride?: number): Promise<TrainedBlurModel> {
     const current = await modelToFiles(this.tf, this.model);
     const files: ModelFiles = { modelJson: current.modelJson, weights: this.state.bestWeights.length ? this.state.bestWeights : current.weights };
     const best = await modelFromFiles(this.tf, files);
     try {
       const logitsOf = (split: LabelledFeatures) => (split.labels.length ? this.logits(best, normalize(split.features, this.normalizer)) : []);
-      const temperature = fitTemperature(logitsOf(this.set.validation), this.set.validation.labels);
+      const temperature = temperatureOverride ?? fitTemperature(logitsOf(this.set.validation), this.set.validation.labels);
       const evaluatedOn = this.set.test.labels.length ? 'test' : 'validation';
       const split = this.set[evaluatedOn];
       const probs = logitsOf(split).map((l) => softmax(l, temperature));
