@@ -9,7 +9,7 @@ import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, set
 import type { BlurModelSummary, BlurTrainingPlanSummary } from '../activities';
 import { cpu, io, training } from './blur-activities';
 import type { EpochResult } from '../lib/blur/blur-trainer';
-import { BlurTrainParams, resolveTrainParams, versionFromTime } from '../lib/blur/train-params';
+import { BlurTrainParams, resolveTrainParams, stagedEpochs, versionFromTime } from '../lib/blur/train-params';
 
 export interface TrainBlurModelInput {
   /** Storage URL of the dataset: sharp/, defocused_blurred/, motion_blurred/. */
@@ -73,9 +73,8 @@ export async function trainBlurModel(input: TrainBlurModelInput): Promise<BlurMo
     await Promise.all(lanes);
 
     progress.state = 'training';
-    // Two stages when there is a validation split (staged-training.ts); the activity says for sure.
-    const validationImages = Object.values(plan.counts.validation).reduce((a, b) => a + b, 0);
-    progress.epochs = validationImages > 0 ? 2 * params.epochs : params.epochs;
+    // The activity says for sure: validation images that fail to decode do not count.
+    progress.epochs = stagedEpochs(params.epochs, Object.values(plan.counts.validation).reduce((a, b) => a + b, 0));
     const block = Math.max(1, Math.ceil(progress.epochs / 20));
     let trainingMs = 0;
     const resumedAtEpoch: number[] = [];

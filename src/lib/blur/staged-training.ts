@@ -11,7 +11,7 @@
  */
 import { BlurTrainer, EpochResult, TrainedBlurModel, TrainingCheckpoint, TrainingSet } from './blur-trainer';
 import { TfRuntime } from './tf-runtime';
-import { BlurTrainParams } from './train-params';
+import { BlurTrainParams, stagedEpochs } from './train-params';
 
 /** What the first stage leaves for the second. */
 export interface Selection {
@@ -49,7 +49,7 @@ export class StagedBlurTrainer {
 
   /** Epochs of both stages; the first stage's only when there is no validation split. */
   get totalEpochs(): number {
-    return this.set.validation.labels.length > 0 ? 2 * this.params.epochs : this.params.epochs;
+    return stagedEpochs(this.params.epochs, this.set.validation.labels.length);
   }
 
   /** Epochs done, counted over both stages. */

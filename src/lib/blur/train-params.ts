@@ -50,6 +50,11 @@ export function resolveTrainParams(input: Partial<BlurTrainParams> = {}): BlurTr
   return p;
 }
 
+/** Epochs of a whole training: the first stage, and the final fit when there are validation images (staged-training.ts). */
+export function stagedEpochs(epochs: number, validationImages: number): number {
+  return validationImages > 0 ? 2 * epochs : epochs;
+}
+
 /** Default model version: the start time in UTC, 2026-11-21T10:15:30Z -> 20261121-101530. Pure. */
 export function versionFromTime(start: Date): string {
   return start.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
